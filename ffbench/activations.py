@@ -1,0 +1,296 @@
+"""Activation functions: one registry, a forward and a backward kernel for each.
+
+Every activation is one ``Activation`` entry in ``_REGISTRY``: its scalar forward ``f(z, p)`` and
+derivative ``df(z, p)`` (both of the *pre-activation* ``z``, never of the output: GELU and SiLU are
+not monotonic, so the output does not determine the derivative), its parameter, and its
+recommended initialisation gain.  ``p`` is the activation's one scalar parameter (the LeakyReLU
+slope, the ELU alpha, the softplus beta) and is ignored by the others.
+
+Array kernels are generated from the scalar functions (see ``_kernels.specialise``): an elementwise
+``prange`` loop over the flattened array, so any shape works, each element is written by exactly one
+thread and results are bit-identical for any thread count.  Inputs keep their dtype: a float32 array
+gives a float32 result.  (Scalar formulas are evaluated with float64 intermediates and rounded once
+on store, so a float32 result is within one float32 ulp of the correctly rounded value.)
+
+Conventions follow PyTorch: relu'(0) = 0, leaky_relu'(0) = slope, elu'(0) = alpha; NaN propagates
+through the forward pass; softplus reverts to the identity above ``beta * z > 20``.
+
+Adding an activation: write its two scalar functions, add one ``Activation`` entry, and add its
+reference to ``tests/test_activations.py``.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from numba import njit
+
+from ._checks import as_float_array, lookup, same_dtype, same_shape
+from ._kernels import specialise
+
+_SQRT_HALF = 1.0 / math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_GELU_TANH_C = 0.044715
+_SOFTPLUS_THRESHOLD = 20.0
+
+
+# --- scalar forward/derivative pairs ------------------------------------------------------------
+
+@njit(cache=True)
+def _identity(z, p):
+    return z
+
+
+@njit(cache=True)
+def _identity_d(z, p):
+    return 1.0
+
+
+@njit(cache=True)
+def _sigmoid(z, p):
+    r"""Logistic :math:`\sigma(z) = 1/(1+e^{-z})`, evaluated so that exp never overflows."""
+    if z >= 0.0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)
+
+
+@njit(cache=True)
+def _sigmoid_d(z, p):
+    r""":math:`\sigma'(z) = \sigma(z)\sigma(-z) = e^{-|z|}/(1+e^{-|z|})^2 \le 1/4`, with no
+    cancellation in ``1 - sigma`` at large ``|z|``."""
+    e = math.exp(-abs(z))
+    return e / ((1.0 + e) * (1.0 + e))
+
+
+@njit(cache=True)
+def _tanh(z, p):
+    return math.tanh(z)
+
+
+@njit(cache=True)
+def _tanh_d(z, p):
+    r""":math:`1 - \tanh^2 z = 1/\cosh^2 z`; the cosh form keeps full relative accuracy where
+    ``1 - t*t`` cancels (|z| > 3) and gives exactly 0 once cosh overflows."""
+    c = math.cosh(z)
+    return 1.0 / (c * c)
+
+
+@njit(cache=True)
+def _relu(z, p):
+    r""":math:`\max(z, 0)`; written as ``not z <= 0`` so that NaN propagates, as in PyTorch."""
+    return 0.0 if z <= 0.0 else z
+
+
+@njit(cache=True)
+def _relu_d(z, p):
+    return 0.0 if z <= 0.0 else 1.0
+
+
+@njit(cache=True)
+def _leaky_relu(z, p):
+    r""":math:`z` for :math:`z > 0`, else :math:`p z` (``p`` = negative_slope)."""
+    return z if z > 0.0 else p * z
+
+
+@njit(cache=True)
+def _leaky_relu_d(z, p):
+    return 1.0 if z > 0.0 else p
+
+
+@njit(cache=True)
+def _elu(z, p):
+    r""":math:`z` for :math:`z > 0`, else :math:`\alpha (e^z - 1)` (``p`` = alpha; expm1 keeps
+    full relative accuracy near 0)."""
+    return z if z > 0.0 else p * math.expm1(z)
+
+
+@njit(cache=True)
+def _elu_d(z, p):
+    return 1.0 if z > 0.0 else p * math.exp(z)
+
+
+@njit(cache=True)
+def _gelu(z, p):
+    r"""Exact GELU :math:`z\,\Phi(z) = \tfrac{z}{2}\,\mathrm{erfc}(-z/\sqrt2)` (Hendrycks & Gimpel 2016).
+
+    The erfc form keeps full relative accuracy for negative ``z``, where ``1 + erf`` cancels."""
+    return 0.5 * z * math.erfc(-z * _SQRT_HALF)
+
+
+@njit(cache=True)
+def _gelu_d(z, p):
+    r""":math:`\Phi(z) + z\,\varphi(z)`."""
+    return 0.5 * math.erfc(-z * _SQRT_HALF) + z * _INV_SQRT_2PI * math.exp(-0.5 * z * z)
+
+
+@njit(cache=True)
+def _gelu_tanh(z, p):
+    r"""Tanh approximation :math:`\tfrac{z}{2}(1 + \tanh u)`, :math:`u = \sqrt{2/\pi}(z + 0.044715 z^3)`,
+    PyTorch's ``gelu(approximate='tanh')``, evaluated as :math:`z\,\sigma(2u)` (the same
+    function: :math:`1 + \tanh u = 2\sigma(2u)`) so that it keeps relative accuracy for negative z."""
+    u = _SQRT_2_OVER_PI * (z + _GELU_TANH_C * z * z * z)
+    return z * _sigmoid(2.0 * u, p)
+
+
+@njit(cache=True)
+def _gelu_tanh_d(z, p):
+    r""":math:`\sigma(2u) + 2 z \sigma'(2u)\, u'(z)`."""
+    u = _SQRT_2_OVER_PI * (z + _GELU_TANH_C * z * z * z)
+    du = _SQRT_2_OVER_PI * (1.0 + 3.0 * _GELU_TANH_C * z * z)
+    return _sigmoid(2.0 * u, p) + 2.0 * z * _sigmoid_d(2.0 * u, p) * du
+
+
+@njit(cache=True)
+def _silu(z, p):
+    r"""SiLU / swish :math:`z\,\sigma(z)` (Elfwing et al. 2018; Ramachandran et al. 2017)."""
+    return z * _sigmoid(z, p)
+
+
+@njit(cache=True)
+def _silu_d(z, p):
+    r""":math:`\sigma(z) + z\,\sigma'(z)` (the same as PyTorch's :math:`\sigma(1 + z(1-\sigma))`
+    without its cancellation in ``1 - sigma``)."""
+    return _sigmoid(z, p) + z * _sigmoid_d(z, p)
+
+
+@njit(cache=True)
+def _softplus(z, p):
+    r""":math:`\tfrac1\beta\log(1+e^{\beta z})`, the identity where :math:`\beta z > 20`
+    (``p`` = beta), as PyTorch."""
+    bz = p * z
+    if bz > _SOFTPLUS_THRESHOLD:
+        return z
+    return math.log1p(math.exp(bz)) / p
+
+
+@njit(cache=True)
+def _softplus_d(z, p):
+    bz = p * z
+    if bz > _SOFTPLUS_THRESHOLD:
+        return 1.0
+    e = math.exp(bz)
+    return e / (e + 1.0)
+
+
+# --- array kernels, generated from the scalar pairs ---------------------------------------------
+
+def _forward_template(z, out, p):
+    """out[i] = f(z[i]) for 1-D contiguous ``z``, ``out`` of one float dtype."""
+    for i in prange(z.size):  # noqa: F821 (bound by specialise)
+        out[i] = _F(z[i], p)  # noqa: F821
+
+
+def _backward_template(z, grad_out, out, p):
+    """out[i] = grad_out[i] * f'(z[i])."""
+    for i in prange(z.size):  # noqa: F821
+        out[i] = grad_out[i] * _DF(z[i], p)  # noqa: F821
+
+
+@dataclass(frozen=True)
+class Activation:
+    """One registry entry, and the object ``activation(name)`` returns.
+
+    ``forward(z)`` and ``backward(z, grad_out)`` take float32/float64 arrays of any shape (1-D and
+    2-D in practice) and return a new array of the same shape and dtype.  ``gain`` is the
+    recommended initialisation gain (see ``_REGISTRY`` for where each value comes from).
+    """
+
+    name: str
+    f: object = field(repr=False)
+    df: object = field(repr=False)
+    gain_of: object = field(repr=False)           # param -> gain
+    param: str | None = None                      # name of the scalar parameter, if any
+    default: float = 0.0                          # its default value
+    value: float = 0.0                            # the bound value (set by ``activation``)
+    doc: str = field(default="", repr=False)
+
+    @property
+    def gain(self) -> float:
+        return float(self.gain_of(self.value))
+
+    def forward(self, z: np.ndarray) -> np.ndarray:
+        z = as_float_array(z, "z")
+        out = np.empty_like(z)
+        _kernels(self.name)[0](z.reshape(-1), out.reshape(-1), self.value)
+        return out
+
+    def backward(self, z: np.ndarray, grad_out: np.ndarray) -> np.ndarray:
+        z = as_float_array(z, "z")
+        grad_out = as_float_array(grad_out, "grad_out")
+        same_shape(z, grad_out, "z", "grad_out")
+        same_dtype(z, grad_out, "z", "grad_out")
+        out = np.empty_like(z)
+        _kernels(self.name)[1](z.reshape(-1), grad_out.reshape(-1), out.reshape(-1), self.value)
+        return out
+
+    def __call__(self, z):
+        return self.forward(z)
+
+
+def _quadrature_gain(name):
+    r"""Gain :math:`1/\sqrt{E[f(z)^2]}`, :math:`z \sim N(0,1)`, by 80-point Gauss-Hermite quadrature.
+
+    PyTorch's ``calculate_gain`` has no entry for GELU, SiLU, ELU or softplus; for those we use the
+    gain that keeps the second moment of a unit-variance pre-activation, the criterion behind He et
+    al.'s sqrt(2) for ReLU (which this formula reproduces exactly, as it does sqrt(2/(1+a^2)) for
+    LeakyReLU)."""
+    def gain(value):
+        x, w = np.polynomial.hermite.hermgauss(80)
+        fz = np.empty_like(x)
+        _kernels(name)[0](np.sqrt(2.0) * x, fz, value)
+        return 1.0 / math.sqrt(float(np.dot(w, fz * fz)) / math.sqrt(math.pi))
+    return gain
+
+
+_REGISTRY: dict[str, Activation] = {a.name: a for a in (
+    # gains: torch.nn.init.calculate_gain where PyTorch defines one, else the second-moment gain
+    Activation("identity", _identity, _identity_d, lambda p: 1.0),
+    Activation("sigmoid", _sigmoid, _sigmoid_d, lambda p: 1.0),
+    Activation("tanh", _tanh, _tanh_d, lambda p: 5.0 / 3.0),
+    Activation("relu", _relu, _relu_d, lambda p: math.sqrt(2.0)),
+    Activation("leaky_relu", _leaky_relu, _leaky_relu_d, lambda p: math.sqrt(2.0 / (1.0 + p * p)),
+               param="negative_slope", default=0.01),
+    Activation("elu", _elu, _elu_d, _quadrature_gain("elu"), param="alpha", default=1.0),
+    Activation("gelu", _gelu, _gelu_d, _quadrature_gain("gelu")),
+    Activation("gelu_tanh", _gelu_tanh, _gelu_tanh_d, _quadrature_gain("gelu_tanh")),
+    Activation("silu", _silu, _silu_d, _quadrature_gain("silu")),
+    Activation("softplus", _softplus, _softplus_d, _quadrature_gain("softplus"),
+               param="beta", default=1.0),
+)}
+_ALIASES = {"swish": "silu", "linear": "identity"}
+
+#: The activation names, in registry order (aliases: ``swish`` for silu, ``linear`` for identity).
+ACTIVATIONS: tuple[str, ...] = tuple(_REGISTRY)
+
+_COMPILED: dict[str, tuple] = {}
+
+
+def _kernels(name: str):
+    """(forward, backward) array kernels of activation ``name``, built on first use."""
+    if name not in _COMPILED:
+        a = _REGISTRY[name]
+        _COMPILED[name] = (specialise(_forward_template, f"forward_{name}", _F=a.f),
+                           specialise(_backward_template, f"backward_{name}", _DF=a.df))
+    return _COMPILED[name]
+
+
+def activation(name: str, **params) -> Activation:
+    """The activation ``name`` with its parameter bound, e.g. ``activation("leaky_relu", negative_slope=0.2)``."""
+    if isinstance(name, Activation):
+        return name
+    name = _ALIASES.get(name, name)
+    entry = lookup(_REGISTRY, name, "activation")
+    unknown = set(params) - ({entry.param} if entry.param else set())
+    if unknown:
+        allowed = entry.param or "none"
+        raise ValueError(f"activation {name!r} has no parameter {sorted(unknown)[0]!r} "
+                         f"(its parameters: {allowed})")
+    value = float(params.get(entry.param, entry.default)) if entry.param else 0.0
+    if entry.param and not math.isfinite(value):
+        raise ValueError(f"{entry.param} must be finite, got {value}")
+    if name == "softplus" and value <= 0:
+        raise ValueError(f"softplus beta must be positive, got {value}")
+    return Activation(entry.name, entry.f, entry.df, entry.gain_of, entry.param, entry.default, value)

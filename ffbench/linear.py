@@ -1,0 +1,141 @@
+r"""Linear layers ``Y = X @ W + b`` and the fused linear + activation layer.
+
+Shapes: ``X`` (batch, fan_in), ``W`` (fan_in, fan_out), ``b`` (fan_out,), ``Y`` (batch, fan_out), all
+of one float dtype.  Matrix products go to the BLAS (through NumPy); everything elementwise (bias,
+activation, its derivative, the bias gradient) runs in one Numba pass.  The two never run at the same
+time, and ``ffbench.threads`` gives both pools the same thread count, so they do not oversubscribe.
+
+Backward, for upstream gradient ``dY`` (or ``dA`` for the fused layer, with ``dZ = dA * f'(Z)``):
+
+.. math::  dX = dZ\,W^T, \qquad dW = X^T dZ, \qquad db = \textstyle\sum_i dZ_{i\cdot}
+
+``db`` sums each column serially in row order, so it is bit-identical for any thread count.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from ._checks import as_float_array, same_dtype
+from ._kernels import specialise
+from .activations import _REGISTRY, Activation, activation
+
+
+@njit(parallel=True, cache=True)
+def column_sums(dz, out):
+    """out[j] = sum_i dz[i, j], each column summed serially in row order (deterministic)."""
+    n, m = dz.shape
+    block = 64
+    for jb in prange((m + block - 1) // block):
+        j0 = jb * block
+        j1 = min(j0 + block, m)
+        for j in range(j0, j1):
+            out[j] = 0.0
+        for i in range(n):
+            for j in range(j0, j1):
+                out[j] += dz[i, j]
+
+
+def _bias_act_template(z, b, a, p):
+    """z[i, j] += b[j]; a[i, j] = f(z[i, j]) (in place on z, rows in parallel)."""
+    n, m = z.shape
+    for i in prange(n):  # noqa: F821
+        for j in range(m):
+            v = z[i, j] + b[j]
+            z[i, j] = v
+            a[i, j] = _F(v, p)  # noqa: F821
+
+
+def _act_grad_template(z, da, dz, p):
+    """dz[i, j] = da[i, j] * f'(z[i, j]) (rows in parallel)."""
+    n, m = z.shape
+    for i in prange(n):  # noqa: F821
+        for j in range(m):
+            dz[i, j] = da[i, j] * _DF(z[i, j], p)  # noqa: F821
+
+
+_FUSED: dict[str, tuple] = {}
+
+
+def fused_kernels(name: str):
+    """(bias+activation forward, activation-gradient) 2-D kernels for activation ``name``."""
+    if name not in _FUSED:
+        a = _REGISTRY[name]
+        _FUSED[name] = (specialise(_bias_act_template, f"bias_act_{name}", _F=a.f),
+                        specialise(_act_grad_template, f"act_grad_{name}", _DF=a.df))
+    return _FUSED[name]
+
+
+def _check_xw(X, W):
+    X = as_float_array(X, "X", ndim=2)
+    W = as_float_array(W, "W", ndim=2)
+    same_dtype(X, W, "X", "W")
+    if X.shape[1] != W.shape[0]:
+        raise ValueError(f"X has shape {X.shape} but W has shape {W.shape}: "
+                         f"X.shape[1] must equal W.shape[0] (fan_in)")
+    return X, W
+
+
+def _check_layer(X, W, b):
+    X, W = _check_xw(X, W)
+    b = as_float_array(b, "b", ndim=1)
+    same_dtype(W, b, "W", "b")
+    if b.shape[0] != W.shape[1]:
+        raise ValueError(f"b has shape {b.shape} but W has shape {W.shape}: "
+                         f"b must have W.shape[1] = {W.shape[1]} entries (fan_out)")
+    return X, W, b
+
+
+def _check_grad(G, X, W, name):
+    """``G`` must be a (batch, fan_out) array of the layer's dtype."""
+    G = as_float_array(G, name, ndim=2)
+    same_dtype(G, X, name, "X")
+    want = (X.shape[0], W.shape[1])
+    if G.shape != want:
+        raise ValueError(f"{name} has shape {G.shape} but X {X.shape} @ W {W.shape} gives {want}; "
+                         "they must match")
+    return G
+
+
+def linear_forward(X, W, b):
+    """``Y = X @ W + b``; returns Y (batch, fan_out)."""
+    Y, _ = linear_act_forward(X, W, b, "identity")
+    return Y
+
+
+def linear_backward(X, W, dY):
+    """Returns ``(dX, dW, db)`` for upstream gradient ``dY`` (batch, fan_out)."""
+    X, W = _check_xw(X, W)
+    dY = _check_grad(dY, X, W, "dY")
+    return _param_grads(X, W, dY)
+
+
+def _param_grads(X, W, dZ):
+    db = np.empty(W.shape[1], dtype=W.dtype)
+    column_sums(dZ, db)
+    return dZ @ W.T, X.T @ dZ, db
+
+
+def linear_act_forward(X, W, b, act="relu", **params):
+    """Fused ``Z = X @ W + b``, ``A = f(Z)``.  Returns ``(Z, A)``, both (batch, fan_out).
+
+    ``Z`` (the pre-activation) is what ``linear_act_backward`` needs; ``act`` is a name or an
+    ``Activation``."""
+    X, W, b = _check_layer(X, W, b)
+    act = activation(act, **params)
+    Z = X @ W
+    A = np.empty_like(Z)
+    fused_kernels(act.name)[0](Z, b, A, act.value)
+    return Z, A
+
+
+def linear_act_backward(X, W, Z, dA, act="relu", **params):
+    """Returns ``(dX, dW, db, dZ)`` of the fused layer for upstream gradient ``dA``."""
+    X, W = _check_xw(X, W)
+    Z = _check_grad(Z, X, W, "Z")
+    dA = _check_grad(dA, X, W, "dA")
+    act: Activation = activation(act, **params)
+    dZ = np.empty_like(Z)
+    fused_kernels(act.name)[1](Z, dA, dZ, act.value)
+    dX, dW, db = _param_grads(X, W, dZ)
+    return dX, dW, db, dZ
