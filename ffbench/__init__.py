@@ -1,7 +1,9 @@
 """ffbench: a Numba-JIT research benchmark suite for feed-forward neural networks."""
+from . import threads  # noqa: F401  (limits the BLAS to one thread: see ffbench.threads)
 from .activations import ACTIVATIONS, Activation, activation
 from . import init, linear, losses
+from .model import MLP
 
 __version__ = "0.1.0"
 
-__all__ = ["ACTIVATIONS", "Activation", "activation", "init", "linear", "losses", "__version__"]
+__all__ = ["ACTIVATIONS", "Activation", "MLP", "activation", "init", "linear", "losses", "__version__"]

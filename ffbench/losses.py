@@ -47,11 +47,11 @@ def _softmax_ce_rows(logits, labels, grad, partial):
         s = 0.0
         for j in range(k):
             s += math.exp(logits[i, j] - m)
-        lse = m + math.log(s)
+        # Never form m + log(s): rounding it costs eps * |m| absolutely, all of the loss at logits of 1e4.
         for j in range(k):
-            grad[i, j] = math.exp(logits[i, j] - lse) * inv_n
+            grad[i, j] = math.exp(logits[i, j] - m) / s * inv_n
         grad[i, labels[i]] -= inv_n
-        partial[i] = lse - logits[i, labels[i]]
+        partial[i] = (m - logits[i, labels[i]]) + math.log(s)
 
 
 @njit(parallel=True, cache=True)
@@ -90,6 +90,7 @@ def mse(pred: np.ndarray, target: np.ndarray):
     target = as_float_array(target, "target")
     same_shape(pred, target, "pred", "target")
     same_dtype(pred, target, "pred", "target")
+    _nonempty(pred, "pred")
     p2, t2 = _as_rows(pred), _as_rows(target)
     grad = np.empty_like(p2)
     partial = np.empty(p2.shape[0], dtype=np.float64)
@@ -106,9 +107,8 @@ def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray):
     if labels.shape != (logits.shape[0],):
         raise ValueError(f"labels has shape {labels.shape} but logits has shape {logits.shape}; "
                          f"labels must have shape ({logits.shape[0]},)")
-    if logits.shape[0] == 0:
-        raise ValueError("logits has 0 rows: the mean of an empty batch is undefined")
-    if labels.size and (labels.min() < 0 or labels.max() >= logits.shape[1]):
+    _nonempty(logits, "logits")
+    if labels.min() < 0 or labels.max() >= logits.shape[1]:
         bad = labels[(labels < 0) | (labels >= logits.shape[1])][0]
         raise ValueError(f"label {bad} out of range for {logits.shape[1]} classes (valid: 0..{logits.shape[1] - 1})")
     grad = np.empty_like(logits)
@@ -123,6 +123,7 @@ def bce_with_logits(logits: np.ndarray, target: np.ndarray):
     target = as_float_array(target, "target")
     same_shape(logits, target, "logits", "target")
     same_dtype(logits, target, "logits", "target")
+    _nonempty(logits, "logits")
     l2, t2 = _as_rows(logits), _as_rows(target)
     grad = np.empty_like(l2)
     partial = np.empty(l2.shape[0], dtype=np.float64)
@@ -130,9 +131,13 @@ def bce_with_logits(logits: np.ndarray, target: np.ndarray):
     return _finish(partial, logits.size), grad.reshape(logits.shape)
 
 
+def _nonempty(x: np.ndarray, name: str) -> None:
+    """Checked before any kernel runs: the kernels divide by the element count."""
+    if x.size == 0:
+        raise ValueError(f"{name} has shape {x.shape} (0 elements): the mean loss of an empty batch is undefined")
+
+
 def _finish(partial: np.ndarray, count: int) -> float:
-    if count == 0:
-        raise ValueError("the loss of an empty batch is undefined (0 elements)")
     return _ordered_sum(partial) / count
 
 

@@ -40,13 +40,16 @@ _NO_DECAY, _L2_DECAY, _DECOUPLED_DECAY = 0, 1, 2
 @njit(cache=True, parallel=True)
 def _sgd_kernel(p, g, buf, neg_lr, wd, momentum, one_minus_dampening,
                 decay, use_momentum, first, nesterov):
-    """One SGD step on 1-D views ``p``, ``g``, ``buf`` (same dtype; ``buf`` unused without momentum).
+    r"""One SGD step on 1-D views ``p``, ``g``, ``buf`` (same dtype; ``buf`` unused without momentum).
 
     .. math::
-        d = g + \\lambda p \\quad (\\text{if decay}) \\\\
-        b = d \\ (\\text{first step}), \\quad b = \\mu b + (1 - \\tau) d \\ (\\text{later}) \\\\
-        d = d + \\mu b \\ (\\text{nesterov}), \\quad d = b \\ (\\text{otherwise}) \\\\
-        p = p + (-\\eta) d
+        d = g + \lambda p \quad (\text{if decay}) \\
+        b = d \ (\text{first step}), \quad b = \mu b + (1 - \tau) d \ (\text{later}) \\
+        d = d + \mu b \ (\text{nesterov}), \quad d = b \ (\text{otherwise}) \\
+        p = p + (-\eta) d
+
+    with learning rate :math:`\eta`, momentum :math:`\mu`, dampening :math:`\tau` and weight
+    decay :math:`\lambda`.
     """
     for i in prange(p.size):
         d = g[i]
@@ -69,12 +72,12 @@ def _sgd_kernel(p, g, buf, neg_lr, wd, momentum, one_minus_dampening,
 @njit(cache=True, parallel=True)
 def _adam_kernel(p, g, m, v, decay_mode, wd, keep, w1, one_minus_w1, lerp_small,
                  beta2, one_minus_beta2, bias_correction2_sqrt, eps, neg_step_size):
-    """One Adam/AdamW step on 1-D views ``p``, ``g``, ``m``, ``v`` (all one dtype).
+    r"""One Adam/AdamW step on 1-D views ``p``, ``g``, ``m``, ``v`` (all one dtype).
 
     .. math::
-        g = g + \\lambda p \\ (\\text{L2}), \\qquad p = p (1 - \\eta\\lambda) \\ (\\text{decoupled}) \\\\
-        m = \\operatorname{lerp}(m, g, 1 - \\beta_1), \\qquad v = \\beta_2 v + (1 - \\beta_2) g^2 \\\\
-        p = p + \\frac{(-\\eta / (1 - \\beta_1^t))\\, m}{\\sqrt{v} / \\sqrt{1 - \\beta_2^t} + \\epsilon}
+        g = g + \lambda p \ (\text{L2}), \qquad p = p (1 - \eta\lambda) \ (\text{decoupled}) \\
+        m = \operatorname{lerp}(m, g, 1 - \beta_1), \qquad v = \beta_2 v + (1 - \beta_2) g^2 \\
+        p = p + \frac{(-\eta / (1 - \beta_1^t))\, m}{\sqrt{v} / \sqrt{1 - \beta_2^t} + \epsilon}
 
     ``lerp`` switches formula at weight 0.5 exactly as ``torch.lerp`` does:
     ``m + w (g - m)`` for small ``w``, else ``g - (g - m)(1 - w)``.
@@ -82,9 +85,9 @@ def _adam_kernel(p, g, m, v, decay_mode, wd, keep, w1, one_minus_w1, lerp_small,
     for i in prange(p.size):
         d = g[i]
         x = p[i]
-        if decay_mode == 1:
+        if decay_mode == _L2_DECAY:
             d = d + wd * x
-        elif decay_mode == 2:
+        elif decay_mode == _DECOUPLED_DECAY:
             x = x * keep
         mi = m[i]
         if lerp_small:
@@ -254,6 +257,7 @@ class SGD(Optimizer):
 
     def _prepare(self) -> None:
         cast = self.dtype.type
+        # In _sgd_kernel's argument order, each rounded where PyTorch rounds it.
         self._scalars = (cast(-self.lr), cast(self.weight_decay), cast(self.momentum),
                          cast(1 - self.dampening), self.weight_decay != 0, self.momentum != 0,
                          self.steps == 1, self.nesterov)
@@ -294,6 +298,7 @@ class Adam(Optimizer):
         step_size = self.lr / (1 - beta1 ** t)
         w1 = cast(1 - beta1)
         mode = self._decay_mode if self.weight_decay != 0 else _NO_DECAY
+        # In _adam_kernel's argument order, each rounded where PyTorch rounds it.
         self._scalars = (mode, cast(self.weight_decay), cast(1 - self.lr * self.weight_decay),
                          w1, cast(1) - w1, abs(float(w1)) < 0.5, cast(beta2), cast(1 - beta2),
                          cast((1 - beta2 ** t) ** 0.5), cast(self.eps), cast(-step_size))
@@ -363,7 +368,12 @@ def clip_grad_norm(model, max_norm, norm_type=2.0) -> float:
 
 
 class _Scheduler:
-    """Base of the epoch-driven schedulers: holds the optimiser, ``base_lr`` and ``last_epoch``."""
+    """Base of the epoch-driven schedulers: the optimiser, ``base_lr`` and ``last_epoch``.
+
+    ``base_lr`` is the optimiser's learning rate when the scheduler is built (PyTorch's
+    ``initial_lr``); ``step()`` sets ``optimizer.lr`` from the rate it holds now, so a rate changed by
+    hand between steps carries on from there, as in PyTorch.
+    """
 
     def __init__(self, optimizer):
         if not isinstance(optimizer, Optimizer):
@@ -406,15 +416,15 @@ class StepLR(_Scheduler):
 
 
 class CosineAnnealingLR(_Scheduler):
-    """Cosine annealing from ``base_lr`` to ``eta_min`` over ``T_max`` epochs (SGDR without restarts).
+    r"""Cosine annealing from ``base_lr`` to ``eta_min`` over ``T_max`` epochs (SGDR without restarts).
 
     PyTorch's recursive form, which approximates
     ``eta_min + (base_lr - eta_min) * (1 + cos(pi * t / T_max)) / 2`` and is evaluated exactly as
     ``torch.optim.lr_scheduler.CosineAnnealingLR.get_lr`` does:
 
     .. math::
-        \\eta_t = \\frac{1 + \\cos(\\pi t / T)}{1 + \\cos(\\pi (t - 1) / T)} (\\eta_{t-1} - \\eta_{\\min})
-                  + \\eta_{\\min},
+        \eta_t = \frac{1 + \cos(\pi t / T)}{1 + \cos(\pi (t - 1) / T)} (\eta_{t-1} - \eta_{\min})
+                  + \eta_{\min},
 
     except where the denominator vanishes (``(t - 1 - T) % 2T == 0``), where
     ``eta_t = eta_{t-1} + (base_lr - eta_min) (1 - cos(pi / T)) / 2``.  Past ``T_max`` the rate

@@ -1,9 +1,11 @@
-"""One switch for every thread pool ffbench touches: Numba's and the BLAS's.
+"""Thread control: Numba's thread team does the parallel work; the BLAS runs on one thread.
 
-Numba's parallel kernels and the BLAS never run at the same time in ffbench (a kernel never calls a
-threaded BLAS inside ``prange``), but both pools spin-wait after their work, so on a small machine
-they steal cores from each other.  ``set_threads`` sets both to the same count; ``threads`` does it
-for a ``with`` block and restores the previous counts afterwards.
+Why one BLAS thread: OpenBLAS (0.3.31, measured) gives *different bits* for the same product on 1 and
+2 threads at small sizes (300x64 @ 64x128 differs in the last place), which would break ffbench's
+guarantee that a seed gives the same numbers on any thread count.  A single-threaded BLAS is
+bit-reproducible, and it can never oversubscribe the cores that Numba's team is spinning on.
+Importing ffbench therefore limits the BLAS to ``FFBENCH_BLAS_THREADS`` threads (default 1; set it
+to trade reproducibility for BLAS speed).  ``set_threads``/``threads`` set Numba's thread count.
 """
 from __future__ import annotations
 
@@ -15,18 +17,17 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 from ._checks import positive_int
 
-_BLAS = None  # the threadpool_limits handle that holds the BLAS limit we last set
+BLAS_THREADS = positive_int(int(os.environ.get("FFBENCH_BLAS_THREADS", "1")), "FFBENCH_BLAS_THREADS")
+_BLAS_LIMIT = threadpool_limits(limits=BLAS_THREADS, user_api="blas")
 
 
 def set_threads(n: int) -> None:
-    """Use ``n`` threads for Numba's parallel kernels and for the BLAS."""
-    global _BLAS
+    """Use ``n`` threads for Numba's parallel kernels."""
     n = positive_int(n, "threads")
     if n > numba.config.NUMBA_NUM_THREADS:
         raise ValueError(f"threads={n} exceeds the {numba.config.NUMBA_NUM_THREADS} threads Numba "
                          "was started with (set NUMBA_NUM_THREADS before importing ffbench)")
     numba.set_num_threads(n)
-    _BLAS = threadpool_limits(limits=n, user_api="blas")
 
 
 def get_threads() -> int:
@@ -40,14 +41,13 @@ def blas_threads() -> int | None:
 
 @contextlib.contextmanager
 def threads(n: int):
-    """Run a block with ``n`` Numba and BLAS threads, then restore the previous counts."""
-    previous_numba = numba.get_num_threads()
-    with threadpool_limits(limits=positive_int(n, "threads"), user_api="blas"):
-        numba.set_num_threads(n)
-        try:
-            yield
-        finally:
-            numba.set_num_threads(previous_numba)
+    """Run a block with ``n`` Numba threads, then restore the previous count."""
+    previous = numba.get_num_threads()
+    set_threads(n)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(previous)
 
 
 def threading_layer() -> str:
