@@ -3,7 +3,9 @@ from . import threads  # noqa: F401  (limits the BLAS to one thread: see ffbench
 from .activations import ACTIVATIONS, Activation, activation
 from . import init, linear, losses
 from .model import MLP
+from . import data, optim
+from .train import History, train
 
 __version__ = "0.1.0"
 
-__all__ = ["ACTIVATIONS", "Activation", "MLP", "activation", "init", "linear", "losses", "__version__"]
+__all__ = ["ACTIVATIONS", "Activation", "MLP", "activation", "init", "linear", "losses", "data", "optim", "train", "History", "__version__"]

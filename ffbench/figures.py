@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from .studies import STUDIES, get_study
-from .studies.framework import StudyError, _formats_arg, render_record
+from .studies.framework import StudyError, formats_argument, render_record
 
 
 def redraw(out_dir, formats=("png", "svg"), studies=None) -> tuple[list[Path], list[str]]:
@@ -42,7 +42,7 @@ def main(argv=None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=Path("figures"), metavar="DIR",
                         help="directory holding the records; figures are written there (default: figures/)")
-    parser.add_argument("--format", type=_formats_arg, default=["png", "svg"], metavar="png,svg,pdf",
+    parser.add_argument("--format", type=formats_argument, default=["png", "svg"], metavar="png,svg,pdf",
                         help="figure formats (default: png,svg)")
     parser.add_argument("--study", action="append", metavar="NAME",
                         help="only this study (repeatable); a registered name or a study module path")

@@ -145,6 +145,13 @@ LOSSES = {"mse": mse, "softmax_cross_entropy": softmax_cross_entropy, "bce_with_
 _ALIASES = {"cross_entropy": "softmax_cross_entropy", "ce": "softmax_cross_entropy", "bce": "bce_with_logits"}
 
 
+def canonical_name(name: str) -> str:
+    """The registry name of loss ``name`` (resolving aliases: cross_entropy, ce, bce)."""
+    name = _ALIASES.get(name, name)
+    lookup(LOSSES, name, "loss")
+    return name
+
+
 def loss_function(name: str):
     """The loss called ``name`` (aliases: cross_entropy, ce, bce)."""
-    return lookup(LOSSES, _ALIASES.get(name, name), "loss")
+    return LOSSES[canonical_name(name)]

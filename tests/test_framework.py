@@ -230,7 +230,8 @@ def test_unwritable_output_dir_fails_before_any_run(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         run_toy(tmp_path / "file.txt" / "sub")
     assert exc.value.code == fw.EXIT_FAILED
-    assert "not writable" in capsys.readouterr().err and "file.txt" in str(tmp_path / "file.txt")
+    err = capsys.readouterr().err
+    assert "not writable" in err and str(tmp_path / "file.txt" / "sub") in err
     assert toy.CALLS == []
 
 
@@ -250,8 +251,8 @@ def test_figures_command_redraws_from_records(tmp_path, monkeypatch):
     for p in figs:
         p.unlink()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "tests"), str(REPO)])}
-    done = subprocess.run([sys.executable, "-m", "ffbench.figures", "--out", str(tmp_path), "--study", "toy_study"],
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    command = [sys.executable, "-m", "ffbench.figures", "--out", str(tmp_path), "--study", "toy_study"]
+    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert [p.read_bytes() for p in figs] == original
 
@@ -261,6 +262,16 @@ def test_figures_command_redraws_from_records(tmp_path, monkeypatch):
     assert figures.main(["--out", str(tmp_path)]) == 0
     assert [p.read_bytes() for p in figs] == original
     assert figures.main(["--out", str(tmp_path / "empty")]) == 1
+
+
+def test_checkout_toml_is_used_and_defaults_without_a_checkout(tmp_path, monkeypatch):
+    (tmp_path / "studies").mkdir()
+    (tmp_path / "studies" / "toy.toml").write_text("# full-scale toy config\nrepeats = 3\n")
+    monkeypatch.setattr(fw, "repo_root", lambda: tmp_path)
+    assert fw.resolve_config(toy) == {**toy.DEFAULTS, "repeats": 3}
+    assert fw.resolve_config(toy, quick=True)["repeats"] == 3  # QUICK applies on top of the file
+    monkeypatch.setattr(fw, "repo_root", lambda: None)  # a pip-installed ffbench
+    assert fw.resolve_config(toy) == toy.DEFAULTS
 
 
 def test_config_file_then_quick_then_seed(tmp_path):

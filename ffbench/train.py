@@ -1,0 +1,119 @@
+"""The mini-batch training loop of the seed notes: shuffle, forward, loss, backward, clip, step, schedule.
+
+``train`` validates the data once, then runs ``epochs`` passes over it in mini-batches.  A loss that
+becomes NaN or inf stops training: the ``History`` records ``diverged=True`` and the step where it
+happened, and the model keeps the weights of that step (no exception: a divergence is a result).
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._checks import as_float_array, as_rng, positive_int
+from .losses import canonical_name, loss_function
+from .optim import ReduceLROnPlateau, SGD, clip_grad_norm
+
+
+@dataclass
+class History:
+    """What happened during ``train``: one entry per step or per epoch as named.
+
+    ``grad_norms[l]`` (when ``record_grad_norms``) holds the Frobenius norm of layer l's weight
+    gradient at every step."""
+
+    step_loss: list = field(default_factory=list)
+    epoch_loss: list = field(default_factory=list)     # mean of the step losses of each epoch
+    lr: list = field(default_factory=list)             # learning rate used at each step
+    grad_norms: list = field(default_factory=list)     # per layer, per step
+    clip_norms: list = field(default_factory=list)     # total norm before clipping, per step
+    diverged: bool = False
+    diverged_at_step: int | None = None
+    wall_time_s: float = 0.0
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def _check_targets(y, loss: str, n: int, d_out: int, dtype):
+    if loss == "softmax_cross_entropy":
+        y = np.asarray(y)
+        if y.dtype.kind not in "iu":
+            raise TypeError(f"labels for softmax_cross_entropy must be integers, got dtype {y.dtype}")
+        if y.shape != (n,):
+            raise ValueError(f"y has shape {y.shape} but X has {n} rows; labels must have shape ({n},)")
+        if y.size and (y.min() < 0 or y.max() >= d_out):
+            raise ValueError(f"labels must be in [0, {d_out}) for a model with {d_out} outputs, "
+                             f"got values in [{y.min()}, {y.max()}]")
+        return y.astype(np.int64)
+    y = as_float_array(y, "y", ndim=(1, 2), dtype=dtype)
+    y = y.reshape(-1, 1) if y.ndim == 1 else y
+    if y.shape != (n, d_out):
+        raise ValueError(f"y has shape {y.shape} but the model gives ({n}, {d_out}) for X's {n} rows")
+    if not np.isfinite(y).all():
+        raise ValueError("y contains NaN or inf")
+    return y
+
+
+def train(model, X, y, loss="mse", optimizer=None, scheduler=None, epochs=10, batch_size=32, shuffle=True,
+          seed=0, clip_norm=None, record_grad_norms=False, callback=None) -> History:
+    """Train ``model`` in place on ``X`` (n, d_in) and ``y`` and return the ``History``.
+
+    ``y`` is (n, d_out) (or (n,) for one output) of the model's dtype for ``mse``/``bce_with_logits``,
+    integer labels (n,) for ``softmax_cross_entropy``.  ``optimizer`` defaults to ``SGD(model,
+    lr=0.01)``.  ``scheduler`` steps once per epoch (``ReduceLROnPlateau`` on the epoch loss).
+    ``seed`` drives the shuffling only (the model's seed fixed its weights).  ``callback(epoch,
+    history)`` runs after each epoch; returning True stops training.
+    """
+    loss = canonical_name(loss)
+    loss_fn = loss_function(loss)
+    X = model.check_input(X)
+    n = X.shape[0]
+    y = _check_targets(y, loss, n, model.sizes[-1], model.dtype)
+    epochs = positive_int(epochs, "epochs")
+    batch_size = min(positive_int(batch_size, "batch_size"), n)
+    if clip_norm is not None and not clip_norm > 0:
+        raise ValueError(f"clip_norm must be positive, got {clip_norm}")
+    optimizer = optimizer if optimizer is not None else SGD(model, lr=0.01)
+    rng = as_rng(seed)
+    history = History(grad_norms=[[] for _ in range(model.depth)] if record_grad_norms else [])
+    start = time.perf_counter()
+    for epoch in range(epochs):
+        order = rng.permutation(n) if shuffle else np.arange(n)
+        losses = []
+        for lo in range(0, n, batch_size):
+            rows = order[lo:lo + batch_size]
+            out = model._forward(X[rows], train=True)
+            value, grad = loss_fn(out, y[rows])
+            history.step_loss.append(value)
+            history.lr.append(optimizer.lr)
+            if not math.isfinite(value):
+                history.diverged, history.diverged_at_step = True, len(history.step_loss) - 1
+                break
+            model._backward(grad)
+            if record_grad_norms:
+                for l, g in enumerate(model.grad_weights):
+                    history.grad_norms[l].append(float(np.linalg.norm(g)))
+            if clip_norm is not None:
+                history.clip_norms.append(clip_grad_norm(model, clip_norm))
+            optimizer.step()
+            losses.append(value)
+        if history.diverged:
+            break
+        history.epoch_loss.append(float(np.mean(losses)))
+        if scheduler is not None:
+            scheduler.step(history.epoch_loss[-1]) if isinstance(scheduler, ReduceLROnPlateau) else scheduler.step()
+        if callback is not None and callback(epoch, history):
+            break
+    history.wall_time_s = time.perf_counter() - start
+    return history
+
+
+def accuracy(model, X, labels) -> float:
+    """Fraction of rows whose predicted class matches ``labels``: argmax for several outputs,
+    ``output > 0`` (a logit) for one output."""
+    out = model.forward(X)
+    pred = out.argmax(axis=1) if out.shape[1] > 1 else (out[:, 0] > 0).astype(np.int64)
+    return float(np.mean(pred == np.asarray(labels).reshape(-1)))
