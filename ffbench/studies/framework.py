@@ -381,7 +381,7 @@ def _cache_problem(entry, study, key, spec) -> str | None:
         return f"missing {', '.join(missing)}"
     if entry["schema"] != CACHE_SCHEMA:
         return f"schema {entry['schema']!r}, expected {CACHE_SCHEMA!r}"
-    if False:
+    if entry["sha256"] != _checksum(entry):
         return "checksum mismatch (altered or partly written)"
     if entry["key"] != key or entry["study"] != study.NAME or canonical(entry["spec"]) != canonical(spec):
         return "it holds another run"

@@ -1,0 +1,242 @@
+"""Linear layers: finite differences, the PyTorch oracle, dtypes, threads, bad input.
+
+Error metric against PyTorch: per array, max_ij |ours - torch| / max_ij |torch|.  Every output here is a
+matrix product (or a function of one); a dot product whose terms cancel has only absolute accuracy
+~ eps * sum |terms|, so elementwise relative error is meaningless near cancellation, while the error
+relative to the array's largest entry measures the BLAS and the kernels fairly.
+"""
+import numpy as np
+import pytest
+
+from ffbench import activation
+from ffbench.linear import linear_act_backward, linear_act_forward, linear_backward, linear_forward
+from ffbench.threads import threads
+
+from helpers import central_difference, norm_rel_err
+
+# (name, params, torch function); leaky_relu with a non-default slope to check the parameter is passed
+ACTS = {
+    "tanh": ({}, lambda F, t: F.tanh(t)),
+    "gelu": ({}, lambda F, t: F.gelu(t)),
+    "silu": ({}, lambda F, t: F.silu(t)),
+    "relu": ({}, lambda F, t: F.relu(t)),
+    "leaky_relu": ({"negative_slope": 0.2}, lambda F, t: F.leaky_relu(t, 0.2)),
+}
+KINKED = {"relu", "leaky_relu"}
+
+
+def max_norm_err(a, b):
+    """max |a - b| / max |b| (see the module docstring)."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    diff = np.abs(a - b).max()
+    return 0.0 if diff == 0 else float(diff / np.abs(b).max())
+
+
+def _layer(rng, n, fan_in, fan_out, dtype=np.float64, scale=1.0):
+    X = (rng.normal(size=(n, fan_in)) * scale).astype(dtype)
+    W = (rng.normal(size=(fan_in, fan_out)) / np.sqrt(fan_in)).astype(dtype)
+    b = rng.normal(size=fan_out).astype(dtype)
+    return X, W, b
+
+
+# --- finite differences (float64) ---------------------------------------------------------------
+
+def test_linear_backward_matches_finite_differences(rng):
+    X, W, b = _layer(rng, 6, 5, 4)
+    G = rng.normal(size=(6, 4))
+    loss = lambda X, W, b: float(np.sum(G * linear_forward(X, W, b)))  # noqa: E731
+    dX, dW, db = linear_backward(X, W, G)
+    assert norm_rel_err(dX, central_difference(lambda x: loss(x, W, b), X.copy())) <= 1e-6
+    assert norm_rel_err(dW, central_difference(lambda w: loss(X, w, b), W.copy())) <= 1e-6
+    assert norm_rel_err(db, central_difference(lambda c: loss(X, W, c), b.copy())) <= 1e-6
+
+
+@pytest.mark.parametrize("name", list(ACTS))
+def test_fused_layer_matches_finite_differences(name, rng):
+    params, _ = ACTS[name]
+    X, W, b = _layer(rng, 6, 5, 4)
+    G = rng.normal(size=(6, 4))
+    Z, A = linear_act_forward(X, W, b, name, **params)
+    if name in KINKED:
+        # central differences with h = 1e-6 move Z by < 1e-5; keep every Z that far from the kink
+        assert np.abs(Z).min() > 1e-4
+    loss = lambda X, W, b: float(np.sum(G * linear_act_forward(X, W, b, name, **params)[1]))  # noqa: E731
+    dX, dW, db, dZ = linear_act_backward(X, W, Z, G, name, **params)
+    assert norm_rel_err(dX, central_difference(lambda x: loss(x, W, b), X.copy())) <= 1e-6
+    assert norm_rel_err(dW, central_difference(lambda w: loss(X, w, b), W.copy())) <= 1e-6
+    assert norm_rel_err(db, central_difference(lambda c: loss(X, W, c), b.copy())) <= 1e-6
+    # dZ = G * f'(Z), the same numbers the unfused activation kernel gives
+    np.testing.assert_array_equal(dZ, activation(name, **params).backward(Z, G))
+
+
+# --- PyTorch oracle -----------------------------------------------------------------------------
+
+TOL = {np.float64: 1e-12, np.float32: 1e-5}
+PIECEWISE_LINEAR = {"identity", "relu", "leaky_relu"}
+
+
+def _oracle_cases(name):
+    """(batch, fan_in, fan_out, input scale).  Large magnitudes (|Z| ~ 1e3) only where f' is exact:
+    once tanh/gelu/silu saturate, f'(Z) is far below PyTorch's own absolute accuracy (it forms
+    1 - tanh^2, 1 + erf), so a layer whose every unit saturates has no relative accuracy to compare;
+    test_activations compares f' elementwise there with a tolerance that says so."""
+    cases = [(64, 33, 17, 1.0), (7, 100, 3, 3.0), (300, 2, 40, 2.0)]
+    if name in PIECEWISE_LINEAR:
+        cases += [(7, 100, 3, 30.0), (1, 5, 9, 1e3), (50, 400, 20, 1e3)]
+    return cases
+
+
+def _torch_layer(torch, F, X, W, b, G, fn):
+    """torch's forward and gradients; torch's weight is (out, in), ours (in, out)."""
+    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (X, W.T.copy(), b))
+    z = F.linear(tx, tw, tb)
+    z.retain_grad()
+    a = fn(F, z)
+    a.backward(torch.tensor(G))
+    return {"Z": z, "A": a, "dX": tx.grad, "dW": tw.grad.T, "db": tb.grad, "dZ": z.grad}
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", ["identity"] + list(ACTS))
+def test_fused_layer_matches_pytorch(name, dtype, rng):
+    torch = pytest.importorskip("torch")
+    import torch.nn.functional as F
+    params, fn = ACTS.get(name, ({}, lambda F, t: t))
+    worst = 0.0
+    for n, fan_in, fan_out, scale in _oracle_cases(name):
+        X, W, b = _layer(rng, n, fan_in, fan_out, dtype, scale)
+        G = rng.normal(size=(n, fan_out)).astype(dtype)
+        ref = _torch_layer(torch, F, X, W, b, G, fn)
+        if name == "identity":
+            Z = linear_forward(X, W, b)
+            A = Z
+            dX, dW, db = linear_backward(X, W, G)
+            dZ = G
+        else:
+            Z, A = linear_act_forward(X, W, b, name, **params)
+            dX, dW, db, dZ = linear_act_backward(X, W, Z, G, name, **params)
+        ours = {"Z": Z, "A": A, "dX": dX, "dW": dW, "db": db, "dZ": dZ}
+        for key, value in ours.items():
+            assert value.dtype == dtype and value.shape == tuple(ref[key].shape), key
+            err = max_norm_err(value, ref[key].detach().numpy())
+            assert err <= TOL[dtype], f"{key} at n={n}, scale={scale}: {err:.3g}"
+            worst = max(worst, err)
+    print(f"linear+{name} {np.dtype(dtype).name}: worst max-normalised error vs torch {worst:.2e}")
+
+
+# --- dtypes, threads, layouts ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dtype_preserved(dtype, rng):
+    X, W, b = _layer(rng, 5, 4, 3, dtype)
+    G = rng.normal(size=(5, 3)).astype(dtype)
+    Z, A = linear_act_forward(X, W, b, "tanh")
+    outs = [linear_forward(X, W, b), *linear_backward(X, W, G), Z, A, *linear_act_backward(X, W, Z, G, "tanh")]
+    assert all(o.dtype == dtype for o in outs)
+    assert [o.shape for o in outs] == [(5, 3), (5, 4), (4, 3), (3,), (5, 3), (5, 3), (5, 4), (4, 3), (3,), (5, 3)]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_bit_identical_on_one_and_two_threads(dtype, rng):
+    X, W, b = _layer(rng, 300, 200, 150, dtype)
+    G = rng.normal(size=(300, 150)).astype(dtype)
+
+    def run():
+        Z, A = linear_act_forward(X, W, b, "gelu")
+        return (linear_forward(X, W, b), *linear_backward(X, W, G), Z, A, *linear_act_backward(X, W, Z, G, "gelu"))
+
+    with threads(1):
+        one = run()
+    with threads(2):
+        two = run()
+    for a, c in zip(one, two):
+        assert np.array_equal(a, c)
+
+
+def test_non_contiguous_inputs_are_copied(rng):
+    X, W, b = _layer(rng, 8, 6, 5)
+    G = rng.normal(size=(8, 5))
+    Xf, Wf = np.asfortranarray(X), np.asfortranarray(W)
+    bs = np.repeat(b, 2)[::2]
+    Gs = np.repeat(G, 3, axis=1)[:, ::3]
+    Xr = X.copy()
+    Xr.flags.writeable = False
+    assert not (Xf.flags.c_contiguous or Wf.flags.c_contiguous or bs.flags.c_contiguous or Gs.flags.c_contiguous)
+    Z, A = linear_act_forward(X, W, b, "tanh")
+    for x, w, bb, g in [(Xf, Wf, bs, Gs), (Xr, W, b, G)]:
+        np.testing.assert_array_equal(linear_forward(x, w, bb), linear_forward(X, W, b))
+        for ours, ref in zip(linear_backward(x, w, g), linear_backward(X, W, G)):
+            np.testing.assert_array_equal(ours, ref)
+        zz, aa = linear_act_forward(x, w, bb, "tanh")
+        np.testing.assert_array_equal(zz, Z)
+        np.testing.assert_array_equal(aa, A)
+        for ours, ref in zip(linear_act_backward(x, w, np.asfortranarray(Z), g, "tanh"),
+                             linear_act_backward(X, W, Z, G, "tanh")):
+            np.testing.assert_array_equal(ours, ref)
+    assert X.flags.writeable and np.array_equal(Xf, X)      # inputs are not modified
+
+
+# --- bad input ----------------------------------------------------------------------------------
+
+def test_shape_mismatch_names_both_shapes():
+    X, W, b = np.ones((4, 3)), np.ones((3, 2)), np.ones(2)
+    with pytest.raises(ValueError, match=r"X has shape \(4, 5\) but W has shape \(3, 2\)"):
+        linear_forward(np.ones((4, 5)), W, b)
+    with pytest.raises(ValueError, match=r"X has shape \(4, 5\) but W has shape \(3, 2\)"):
+        linear_backward(np.ones((4, 5)), W, np.ones((4, 2)))
+    with pytest.raises(ValueError, match=r"b has shape \(3,\) but W has shape \(3, 2\)"):
+        linear_act_forward(X, W, np.ones(3), "relu")
+    with pytest.raises(ValueError, match=r"dY has shape \(4, 3\) but X \(4, 3\) @ W \(3, 2\) gives \(4, 2\)"):
+        linear_backward(X, W, np.ones((4, 3)))
+    with pytest.raises(ValueError, match=r"Z has shape \(5, 2\) but X \(4, 3\) @ W \(3, 2\) gives \(4, 2\)"):
+        linear_act_backward(X, W, np.ones((5, 2)), np.ones((4, 2)), "relu")
+    with pytest.raises(ValueError, match=r"dA has shape \(4, 1\) but X \(4, 3\) @ W \(3, 2\) gives \(4, 2\)"):
+        linear_act_backward(X, W, np.ones((4, 2)), np.ones((4, 1)), "relu")
+
+
+def test_dtype_mismatch():
+    X, W, b = np.ones((4, 3)), np.ones((3, 2)), np.ones(2)
+    f32 = np.float32
+    with pytest.raises(TypeError, match="X has dtype float32 but W has dtype float64"):
+        linear_forward(X.astype(f32), W, b)
+    with pytest.raises(TypeError, match="W has dtype float64 but b has dtype float32"):
+        linear_act_forward(X, W, b.astype(f32), "relu")
+    with pytest.raises(TypeError, match="dY has dtype float32 but X has dtype float64"):
+        linear_backward(X, W, np.ones((4, 2), f32))
+    with pytest.raises(TypeError, match="dA has dtype float32 but X has dtype float64"):
+        linear_act_backward(X, W, np.ones((4, 2)), np.ones((4, 2), f32), "relu")
+
+
+def test_wrong_rank():
+    X, W, b = np.ones((4, 3)), np.ones((3, 2)), np.ones(2)
+    with pytest.raises(ValueError, match=r"X must be 2-D, got a 3-D array of shape \(2, 4, 3\)"):
+        linear_forward(np.ones((2, 4, 3)), W, b)
+    with pytest.raises(ValueError, match=r"W must be 2-D, got a 3-D array of shape \(1, 3, 2\)"):
+        linear_backward(X, np.ones((1, 3, 2)), np.ones((4, 2)))
+    with pytest.raises(ValueError, match=r"X must be 2-D, got a 1-D array of shape \(3,\)"):
+        linear_forward(np.ones(3), W, b)
+    with pytest.raises(ValueError, match=r"b must be 1-D, got a 2-D array of shape \(1, 2\)"):
+        linear_forward(X, W, np.ones((1, 2)))
+    with pytest.raises(ValueError, match=r"dA must be 2-D, got a 3-D array"):
+        linear_act_backward(X, W, np.ones((4, 2)), np.ones((4, 2, 1)), "relu")
+
+
+def test_non_float_inputs():
+    X, W, b = np.ones((4, 3)), np.ones((3, 2)), np.ones(2)
+    for bad, kind in [(np.ones((4, 3), np.int64), "int64"), (np.ones((4, 3), bool), "bool"),
+                      (np.ones((4, 3), object), "object"), (np.ones((4, 3), np.float16), "float16"),
+                      (np.ones((4, 3), complex), "complex128")]:
+        with pytest.raises(TypeError, match=f"X must have dtype float32 or float64, got {kind}"):
+            linear_forward(bad, W, b)
+    with pytest.raises(TypeError, match="W must have dtype float32 or float64, got int64"):
+        linear_backward(X, np.ones((3, 2), np.int64), np.ones((4, 2)))
+    with pytest.raises(TypeError, match="b must have dtype float32 or float64, got int64"):
+        linear_act_forward(X, W, np.ones(2, np.int64), "relu")
+    with pytest.raises(TypeError, match="X must be a numpy array, got list"):
+        linear_forward([[1.0, 2.0, 3.0]], W, b)
+
+
+def test_unknown_activation():
+    X, W, b = np.ones((4, 3)), np.ones((3, 2)), np.ones(2)
+    with pytest.raises(ValueError, match=r"unknown activation 'rlu'; valid names: .*relu.*Did you mean"):
+        linear_act_forward(X, W, b, "rlu")
