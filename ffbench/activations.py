@@ -137,10 +137,14 @@ def _gelu_tanh(z, p):
 
 @njit(cache=True)
 def _gelu_tanh_d(z, p):
-    r""":math:`\sigma(2u) + 2 z \sigma'(2u)\, u'(z)`."""
+    r""":math:`\sigma(2u) + 2 z \sigma'(2u)\, u'(z)`; the second term is exactly 0 once
+    :math:`\sigma'(2u)` underflows (otherwise |z| > 1e102 would give 0 * inf = NaN)."""
     u = _SQRT_2_OVER_PI * (z + _GELU_TANH_C * z * z * z)
+    ds = _sigmoid_d(2.0 * u, p)
+    if ds == 0.0:
+        return _sigmoid(2.0 * u, p)
     du = _SQRT_2_OVER_PI * (1.0 + 3.0 * _GELU_TANH_C * z * z)
-    return _sigmoid(2.0 * u, p) + 2.0 * z * _sigmoid_d(2.0 * u, p) * du
+    return _sigmoid(2.0 * u, p) + 2.0 * z * ds * du
 
 
 @njit(cache=True)
