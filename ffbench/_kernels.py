@@ -1,4 +1,4 @@
-"""Per-activation kernels from one template.
+"""Per-activation kernels from one template, and the choice of serial or parallel loop by size.
 
 Numba can neither cache a closure over a jitted function across processes (the closure's hash
 includes the dispatcher's per-process uuid) nor inline a jitted function passed as an argument.  So a
@@ -6,25 +6,59 @@ kernel that applies "some activation" is written once, as a template that calls 
 (``_F``, ``_DF``), and ``specialise`` re-binds those names to one activation's scalar functions,
 under a name of its own so that each specialisation gets its own cache file.  The result is an
 ordinary cached ``@njit`` kernel with the activation inlined by LLVM, as fast as a hand-written one.
+
+Serial or parallel: waking Numba's thread team costs microseconds on an idle machine and a whole
+scheduler time slice (milliseconds, measured: ~25 ms per launch at load 8 on 2 cores) on a busy one,
+so a small array is faster on one thread.  ``parallel="auto"`` (the default) compiles both loops and
+runs the parallel one only from ``PARALLEL_MIN`` elements up (``FFBENCH_PARALLEL_MIN``, default 32768).
+Both loops evaluate the same scalar code element by element, so the choice never changes a bit.
 """
 from __future__ import annotations
 
+import os
 import types
 
 import numba
 import numpy as np
 
+#: Arrays with fewer elements than this run the serial loop of a ``parallel="auto"`` kernel.
+PARALLEL_MIN = int(os.environ.get("FFBENCH_PARALLEL_MIN", 32768))
 
-def specialise(template, name: str, parallel: bool = True, **bindings):
+
+class BySize:
+    """A kernel compiled twice, serial and parallel; a call runs the parallel loop only when its first
+    argument has at least ``PARALLEL_MIN`` elements and Numba has more than one thread.  Each loop
+    compiles on its first use, so code that only sees small arrays never compiles the parallel one."""
+
+    __slots__ = ("serial", "parallel", "__name__")
+
+    def __init__(self, serial, parallel, name):
+        self.serial, self.parallel, self.__name__ = serial, parallel, name
+
+    def __call__(self, *args):
+        if args[0].size >= PARALLEL_MIN and numba.get_num_threads() > 1:
+            return self.parallel(*args)
+        return self.serial(*args)
+
+    def __repr__(self):
+        return f"<BySize kernel {self.__name__} (parallel from {PARALLEL_MIN} elements)>"
+
+
+def specialise(template, name: str, parallel: bool | str = "auto", **bindings):
     """``@njit(cache=True)`` copy of ``template`` whose global names ``bindings`` are fixed.
 
     ``template`` is a plain Python function defined at module level; ``name`` must be unique per
     (template, bindings) because Numba's on-disk cache is keyed by the function's qualified name.
+    ``parallel``: True, False, or ``"auto"`` for a ``BySize`` pair (its serial copy is cached as
+    ``name + "_serial"``).
     """
+    if parallel == "auto":
+        return BySize(specialise(template, name + "_serial", False, **bindings),
+                      specialise(template, name, True, **bindings), name)
     env = {"np": np, "prange": numba.prange, "numba": numba}
     env.update(bindings)
     fn = types.FunctionType(template.__code__, env, name, template.__defaults__)
     fn.__qualname__ = name
     fn.__module__ = template.__module__
     fn.__doc__ = template.__doc__
-    return numba.njit(parallel=parallel, cache=True)(fn)
+    return numba.njit(parallel=bool(parallel), cache=True)(fn)

@@ -239,9 +239,42 @@ def test_workers_give_the_same_numbers_as_serial(tmp_path):
     serial = run_toy(tmp_path / "serial", "--no-plot")
     parallel = run_toy(tmp_path / "workers", "--no-plot", "--workers", "2")
     assert numbers(parallel) == numbers(serial)
-    assert parallel["provenance"]["executor"] == {"kind": "process", "workers": 2, "threads_per_worker": 1}
+    executor = parallel["provenance"]["executor"]
+    assert {k: v for k, v in executor.items() if k != "worker_threads"} == {
+        "kind": "process", "workers": 2, "threads_per_worker": 1, "blas_threads_per_worker": 1}
+    # What the workers reported having while they ran (the threading layer depends on the machine).
+    assert [(t["numba_threads"], t["blas_threads"]) for t in executor["worker_threads"]] == [(1, 1)]
     assert toy.CALLS[:6] == toy.runs(serial["config"])  # the serial ones; the workers ran elsewhere
     assert len(toy.CALLS) == 6
+
+
+CRASHY_STUDY = """
+import os
+import toy_study
+from toy_study import DEFAULTS, QUICK, VERSION, render, runs, summarize
+
+NAME = "crashy"
+
+
+def run(spec):
+    if spec["n"] == 2000 and spec["repeat"] == 1:
+        os._exit(3)  # kills its worker process, every time
+    return toy_study.run(spec)
+"""
+
+
+def test_run_that_kills_its_worker_takes_no_other_run_down(tmp_path, monkeypatch, capsys):
+    # A dead worker breaks its whole process pool: every run in flight fails with it.  The retries of
+    # those run one at a time, so only the run that kills its worker is reported.
+    (tmp_path / "crashy_study.py").write_text(CRASHY_STUDY)
+    monkeypatch.syspath_prepend(str(tmp_path))  # the spawned workers import the study by name
+    with pytest.raises(SystemExit) as exc:
+        fw.main("crashy_study", ["--quick", "--out", str(tmp_path / "out"), "--no-plot", "--workers", "2"])
+    err = capsys.readouterr().err
+    assert exc.value.code == fw.EXIT_FAILED
+    assert "1 of 6 runs failed twice" in err and "BrokenProcessPool" in err
+    assert '"n":2000' in err and '"repeat":1' in err
+    assert len(sorted((tmp_path / "out" / ".cache" / "crashy").glob("*.json"))) == 5
 
 
 def test_figures_command_redraws_from_records(tmp_path, monkeypatch):

@@ -26,8 +26,8 @@ A study is a module under ``ffbench/studies/`` (registered in ``ffbench.studies.
         from ffbench.studies.framework import main
         main(__name__)
 
-``python -m ffbench.studies.NAME [--quick] [--seed N] [--out DIR] [--threads N] [--workers N] [--force]
-[--format png,svg,pdf] [--no-plot] [--config FILE]`` then:
+``python -m ffbench.studies.NAME [--quick] [--seed N] [--out DIR] [--threads N] [--workers N | --scheduler
+ADDRESS] [--force] [--format png,svg,pdf] [--no-plot] [--config FILE]`` then:
 
 1. resolves the config: ``DEFAULTS``, then ``studies/NAME.toml`` from the repo checkout if there is one
    (``--config FILE`` instead, if given), then ``QUICK`` if ``--quick``, then ``--seed``.  Config files may
@@ -37,8 +37,9 @@ A study is a module under ``ffbench/studies/`` (registered in ``ffbench.studies.
    and valid (schema and an embedded sha256 checksum; a corrupt file is reported with a ``CacheWarning``
    and recomputed), runs the others through an executor, and writes each result to the cache atomically as
    soon as it finishes, so an interrupted sweep (Ctrl-C, SIGTERM, a crash) resumes where it stopped.
-   A run that raises is retried once; if it fails again the study reports it (spec and traceback) after
-   the others finish and exits 1 without writing a record;
+   A run that fails is retried once (runs lost with a dead worker one at a time, so a run that kills its
+   worker every time takes no other run down with it); if it fails again the study reports it (spec and
+   traceback) after the others finish and exits 1 without writing a record;
 4. calls ``summarize`` and writes ``OUT/NAME.json`` (the record: study, version, quick, config, claims,
    data, table, provenance, wall_time_s, runs, cached_runs) and ``OUT/NAME.csv`` (the rows), prints the
    table and the claim checks, then renders the figures from the saved record (unless ``--no-plot``).
@@ -60,12 +61,17 @@ Figures: ``render`` runs inside ``ffbench.style.paper_style()``; ``figure("singl
 Exit status of ``main``: 0 when the record is written (whether or not the claims hold), 1 on an error or
 on runs that failed twice, 130 on Ctrl-C, 143 on SIGTERM.
 
-Executors (``--workers``): anything with ``map_unordered(fn, specs)`` yielding ``(spec, result or
-exception)`` as runs finish, and a JSON-able ``description``.  ``SerialExecutor`` (default) runs in this
-process with Numba's own threads; ``ProcessExecutor`` runs on local single-threaded worker processes;
-``FuturesExecutor`` wraps any ``concurrent.futures``-style executor (a Dask ``Client.get_executor()``
-fits).  Seeds come from ``derive_seed`` on the run's parameters, never from scheduling order, so every
-executor gives the same numbers.
+Executors (``--workers``, ``--scheduler``): anything with ``map_unordered(fn, specs, window=None)`` yielding
+``(spec, result or exception)`` as runs finish, and a JSON-able ``description`` (see ``Executor``).
+``SerialExecutor`` (default) runs in this process with Numba's own threads (``--threads``);
+``ProcessExecutor`` (``--workers N``) runs on N local worker processes; ``DaskExecutor``
+(``--scheduler ADDRESS``, in ``ffbench.studies.dask_executor``; ``pip install 'ffbench[dask]'``) runs on an
+existing Dask distributed cluster; ``FuturesExecutor`` wraps any ``concurrent.futures``-style executor.  A
+worker sets its Numba threads (``--threads``, default 1) and BLAS threads (this process's
+``ffbench.threads.BLAS_THREADS``, default 1) explicitly before each run and reports them; the record's
+``provenance.executor`` lists what the workers reported.  Seeds come from ``derive_seed`` on the run's
+parameters, never from scheduling order, so every executor gives the same numbers (and the same cache
+entries, byte for byte).
 
 Two processes writing the same study into one ``OUT`` stay consistent: every file is replaced atomically
 and identical runs write identical cache entries.
@@ -445,12 +451,60 @@ def _run_spec(module_name: str, spec: dict) -> dict:
     return to_jsonable(result, "run() result")
 
 
-class SerialExecutor:
+_WORKER_BLAS = {}  # BLAS limit applied in this worker process -> the BLAS thread count measured after it
+
+
+def _in_worker(numba_threads: int, blas_threads: int, fn, spec):
+    """``(fn(spec), threads)`` computed with ``numba_threads`` Numba and ``blas_threads`` BLAS threads.
+
+    Runs in a worker.  Numba's count is per calling thread and a Dask worker may run each task on another
+    thread, so it is set on every call; the BLAS limit is process-wide and set (and measured: threadpoolctl
+    takes ~2 ms) once per process.  ``threads`` is what the run had: ``{"numba_threads", "blas_threads",
+    "threading_layer"}``, recorded in the executor's description.
+    """
+    from threadpoolctl import threadpool_limits
+
+    from ..threads import blas_threads as current_blas, get_threads, set_threads, threading_layer
+
+    set_threads(numba_threads)
+    if blas_threads not in _WORKER_BLAS:
+        threadpool_limits(limits=blas_threads, user_api="blas")
+        _WORKER_BLAS.clear()
+        _WORKER_BLAS[blas_threads] = current_blas()
+    result = fn(spec)
+    return result, {"numba_threads": get_threads(), "blas_threads": _WORKER_BLAS[blas_threads],
+                    "threading_layer": threading_layer()}
+
+
+class Executor:
+    """The executor protocol of ``run_study``: ``map_unordered(fn, specs, window=None)`` yields ``(spec,
+    fn(spec) or the exception it raised)`` as runs finish (``window``: the most runs in flight at once);
+    ``description`` is JSON-able and recorded in the provenance; an outcome that is an instance of
+    ``lost_errors`` means the run was lost with its worker rather than raised by ``run()``.  An executor is
+    a context manager: ``close()`` releases what it holds (a cluster connection)."""
+
+    description: dict = {}
+    lost_errors: tuple = ()
+
+    def map_unordered(self, fn, specs, window=None):
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+
+class SerialExecutor(Executor):
     """Runs specs one after another in this process (Numba's own threads inside each run)."""
 
     description = {"kind": "serial"}
 
-    def map_unordered(self, fn, specs):
+    def map_unordered(self, fn, specs, window=None):
         for spec in specs:
             try:
                 outcome = fn(spec)
@@ -466,6 +520,7 @@ def _stop(pool) -> None:
         terminate()
         return
     # Older ProcessPoolExecutors only offer a shutdown that waits for the runs in flight; kill the workers.
+    # A Dask ClientExecutor has no processes: its shutdown(wait=False) cancels its futures.
     processes = list((getattr(pool, "_processes", None) or {}).values())
     for process in processes:
         process.terminate()
@@ -474,54 +529,136 @@ def _stop(pool) -> None:
         process.join(5)
 
 
-class FuturesExecutor:
-    """Runs specs on a ``concurrent.futures``-style executor made by ``make_pool()`` (anything with
-    ``submit`` and ``shutdown``: a ProcessPoolExecutor, a Dask ``Client.get_executor()``).  Each
-    ``map_unordered`` call makes a fresh pool, so the retry of runs lost with a broken pool gets a new one."""
+class FuturesExecutor(Executor):
+    """Runs specs on worker pools made by ``make_pool()`` (anything with ``submit`` and ``shutdown``: a
+    ProcessPoolExecutor, a Dask ``Client.get_executor()``), each run with ``threads`` Numba threads and
+    ffbench's BLAS thread count (``ffbench.threads.BLAS_THREADS``, 1 unless FFBENCH_BLAS_THREADS says
+    otherwise) set explicitly in the worker.
 
-    def __init__(self, make_pool, description: dict):
+    ``window``: the most runs in flight at once (default: all).  A pool that breaks (a worker process died)
+    fails every run in flight with a ``BrokenExecutor``; it is replaced by a fresh one for the runs not yet
+    submitted, so a crash loses at most ``window`` runs.  ``lost_errors``: the exception types meaning "lost
+    with its worker", not "raised by run()"; the sweep retries those one at a time (``window=1``), so a run
+    that kills its worker every time cannot take the retries of others down with it.
+
+    ``description`` (JSON-able, recorded in the provenance) holds the requested settings and, under
+    ``worker_threads``, every distinct thread setting the workers reported while running.
+    """
+
+    lost_errors = (concurrent.futures.BrokenExecutor, concurrent.futures.CancelledError)
+
+    def __init__(self, make_pool, description: dict, threads: int = 1, window: int | None = None):
+        from ..threads import BLAS_THREADS
+
         self.make_pool = make_pool
-        self.description = description
+        self.threads = positive_int(threads, "threads")
+        self.blas_threads = BLAS_THREADS
+        self.window = None if window is None else positive_int(window, "window")
+        self._description = dict(description)
+        self._seen = set()
 
-    def map_unordered(self, fn, specs):
-        pool = self.make_pool()
-        futures = {}
+    @property
+    def description(self) -> dict:
+        seen = [dict(zip(("numba_threads", "blas_threads", "threading_layer"), s)) for s in sorted(self._seen)]
+        return {**self._description, "threads_per_worker": self.threads,
+                "blas_threads_per_worker": self.blas_threads, **({"worker_threads": seen} if seen else {})}
+
+    def _outcome(self, future):
         try:
-            futures = {pool.submit(fn, spec): spec for spec in specs}
-            for future in concurrent.futures.as_completed(futures):
-                exc = future.exception()
-                yield futures[future], (future.result() if exc is None else exc)
+            exc = future.exception()
+        except concurrent.futures.CancelledError as cancelled:  # cancelled on the cluster, not by us
+            return cancelled
+        if exc is not None:
+            return exc
+        result, threads = future.result()
+        self._seen.add((threads["numba_threads"], threads["blas_threads"], threads["threading_layer"]))
+        return result
+
+    def map_unordered(self, fn, specs, window=None):
+        job = functools.partial(_in_worker, self.threads, self.blas_threads, fn)
+        todo = list(reversed(specs))
+        window = window or self.window or max(len(todo), 1)
+        pool, fresh, running = None, False, {}
+        try:
+            while todo or running:
+                if pool is None:
+                    pool, fresh = self.make_pool(), True
+                while todo and len(running) < window:
+                    try:
+                        running[pool.submit(job, todo[-1])] = todo[-1]
+                    except concurrent.futures.BrokenExecutor:
+                        if fresh and not running:  # a new pool that cannot even start
+                            raise
+                        break  # it broke since: what runs fails below, then a fresh pool takes over
+                    todo.pop()
+                    fresh = False
+                if not running:  # broke while idle
+                    pool.shutdown(wait=False)
+                    pool = None
+                    continue
+                if todo:  # wait for a free slot
+                    done, _ = concurrent.futures.wait(running, return_when=concurrent.futures.FIRST_COMPLETED)
+                else:  # all submitted: drain as they finish (as_completed is linear in the runs, wait is not)
+                    done = concurrent.futures.as_completed(list(running))
+                broken = False
+                for future in done:
+                    outcome = self._outcome(future)
+                    broken |= isinstance(outcome, concurrent.futures.BrokenExecutor)
+                    yield running.pop(future), outcome
+                if broken:  # every run still in flight fails with it; then a fresh pool takes the rest
+                    for future in concurrent.futures.as_completed(list(running)):
+                        yield running.pop(future), self._outcome(future)
+                    pool.shutdown(wait=True)
+                    pool = None
         except BaseException:  # Ctrl-C, SIGTERM, or the consumer stopped early
-            for future in futures:
+            for future in running:
                 future.cancel()
-            _stop(pool)
+            if pool is not None:
+                _stop(pool)
             raise
-        pool.shutdown(wait=True)
+        if pool is not None:
+            pool.shutdown(wait=True)
 
 
-def _init_worker(threads: int) -> None:
+def _init_worker() -> None:
     # The parent handles Ctrl-C (it stops the workers); a worker dying of SIGINT first would be
     # reported as a failed run.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    from ..threads import set_threads
-
-    set_threads(threads)
 
 
 class ProcessExecutor(FuturesExecutor):
     """``workers`` local processes (started with "spawn": no fork of a process running thread pools),
-    each with ``threads`` Numba and BLAS threads."""
+    each with ``threads`` Numba threads and ffbench's BLAS thread count.  At most ``2 * workers`` runs
+    are in flight, so a run that kills its worker process loses few others."""
 
     def __init__(self, workers: int, threads: int = 1):
+        import numba
+
         self.workers = positive_int(workers, "workers")
-        self.threads = positive_int(threads, "threads")
-        super().__init__(self._pool, {"kind": "process", "workers": self.workers,
-                                      "threads_per_worker": self.threads})
+        threads = positive_int(threads, "threads")
+        if threads > numba.config.NUMBA_NUM_THREADS:  # the workers start like this process
+            raise StudyError(f"threads={threads} exceeds the {numba.config.NUMBA_NUM_THREADS} threads Numba "
+                             "starts with here (set NUMBA_NUM_THREADS)")
+        super().__init__(self._pool, {"kind": "process", "workers": self.workers}, threads=threads,
+                         window=2 * self.workers)
 
     def _pool(self):
         return concurrent.futures.ProcessPoolExecutor(
-            self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker,
-            initargs=(self.threads,))
+            self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker)
+
+
+def make_executor(workers=None, scheduler=None, threads=None):
+    """The executor for the CLI options: ``SerialExecutor`` (neither given), ``ProcessExecutor(workers)``
+    or a Dask ``DaskExecutor(scheduler)``; ``threads``: Numba threads per worker (default 1)."""
+    if workers is not None and scheduler is not None:
+        raise StudyError("give --workers or --scheduler, not both")
+    if scheduler is not None:
+        from .dask_executor import DaskExecutor
+
+        return DaskExecutor(scheduler, threads=threads or 1)
+    if workers is not None:
+        return ProcessExecutor(workers, threads=threads or 1)
+    return SerialExecutor()
 
 
 # -------------------------------------------------------------------------------------------- sweep
@@ -562,28 +699,39 @@ def _compute(study, specs, keys, results, cache_dir, executor, progress) -> dict
     bar = tqdm(total=len(specs), initial=len(specs) - len(pending), desc=study.NAME, unit="run",
                file=sys.stderr, disable=not enabled, dynamic_ncols=True)
     failures = {}
+    lost_errors = getattr(executor, "lost_errors", ())
+
+    def sweep(batch, attempt, window=None):
+        """Run ``batch``, caching each result as it arrives; return (raised, lost) failed specs."""
+        raised, lost = [], []
+        stream = (executor.map_unordered(fn, batch) if window is None
+                  else executor.map_unordered(fn, batch, window=window))
+        with contextlib.closing(stream):
+            for spec, outcome in stream:
+                i = index[canonical(spec)]
+                if isinstance(outcome, BaseException):
+                    if not isinstance(outcome, Exception):
+                        raise outcome
+                    failures[i] = _format_failure(spec, outcome)
+                    (lost if isinstance(outcome, lost_errors) else raised).append(specs[i])
+                    _say(f"{study.NAME}: run {i} failed ({'will retry' if attempt == 1 else 'again'}): "
+                         f"{type(outcome).__name__}: {outcome}")
+                    continue
+                results[i] = _roundtrip(outcome, f"the result of run {i}")
+                write_cache(cache_dir / f"{keys[i]}.json", study, keys[i], specs[i], results[i])
+                failures.pop(i, None)
+                bar.update()
+        return raised, lost
+
     try:
         with _sigterm_as_interrupt():
-            for attempt in (1, 2):
-                if not pending:
-                    break
-                failed = []
-                with contextlib.closing(executor.map_unordered(fn, pending)) as stream:
-                    for spec, outcome in stream:
-                        i = index[canonical(spec)]
-                        if isinstance(outcome, BaseException):
-                            if not isinstance(outcome, Exception):
-                                raise outcome
-                            failures[i] = _format_failure(spec, outcome)
-                            failed.append(specs[i])
-                            _say(f"{study.NAME}: run {i} failed ({'will retry' if attempt == 1 else 'again'}): "
-                                 f"{type(outcome).__name__}: {outcome}")
-                            continue
-                        results[i] = _roundtrip(outcome, f"the result of run {i}")
-                        write_cache(cache_dir / f"{keys[i]}.json", study, keys[i], specs[i], results[i])
-                        failures.pop(i, None)
-                        bar.update()
-                pending = failed
+            raised, lost = sweep(pending, 1) if pending else ([], [])
+            # Retries: runs that raised, side by side; runs lost with their worker one at a time, so one
+            # that kills its worker every time takes no other run down with it on its second attempt.
+            if raised:
+                sweep(raised, 2)
+            if lost:
+                sweep(lost, 2, window=1)
     except KeyboardInterrupt as exc:
         done = sum(r is not None for r in results)
         how = "terminated" if isinstance(exc, Terminated) else "interrupted"
@@ -636,6 +784,9 @@ def run_study(study, config: dict, out_dir, force=False, executor=None, progress
     started = time.perf_counter()
     study = check_study(study)
     executor = SerialExecutor() if executor is None else executor
+    if study.__name__ == "__main__" and not isinstance(executor, SerialExecutor):
+        raise StudyError(f"workers import a study by its module name, and {study.NAME} runs as a script; run "
+                         "it as python -m MODULE")
     formats = parse_formats(formats)
     out_dir = Path(out_dir)
     cache_dir = out_dir / ".cache" / study.NAME
@@ -744,9 +895,14 @@ def build_parser(study) -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, default=Path("figures"), metavar="DIR",
                         help="where the record, CSV and figures go (default: figures/)")
     parser.add_argument("--threads", type=_positive_arg, metavar="N",
-                        help="Numba and BLAS threads of this process (workers use 1 each)")
-    parser.add_argument("--workers", type=_positive_arg, metavar="N",
-                        help="run the sweep on N single-threaded worker processes (default: in this process)")
+                        help="Numba threads of each run: in this process, or per worker with --workers or "
+                             "--scheduler (default there: 1)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=_positive_arg, metavar="N",
+                       help="run the sweep on N single-threaded worker processes (default: in this process)")
+    where.add_argument("--scheduler", metavar="ADDRESS",
+                       help="run the sweep on the Dask cluster at ADDRESS, e.g. tcp://host:8786 "
+                            "(needs pip install 'ffbench[dask]'; start workers with --nthreads 1)")
     parser.add_argument("--force", action="store_true", help="recompute runs that are already cached")
     parser.add_argument("--format", type=formats_argument, default=["png", "svg"], metavar="png,svg,pdf",
                         help="figure formats (default: png,svg)")
@@ -765,7 +921,8 @@ def main(study, argv=None) -> dict:
         raise SystemExit(f"error: {exc}") from None
     parser = build_parser(study)
     args = parser.parse_args(argv)
-    if args.threads is not None:
+    remote = args.workers is not None or args.scheduler is not None
+    if args.threads is not None and not remote:
         from ..threads import set_threads
 
         try:
@@ -774,9 +931,9 @@ def main(study, argv=None) -> dict:
             parser.error(str(exc))
     try:
         config = resolve_config(study, quick=args.quick, config_file=args.config, seed=args.seed)
-        executor = None if args.workers is None else ProcessExecutor(args.workers)
-        return run_study(study, config, args.out, force=args.force, executor=executor, plot=not args.no_plot,
-                         formats=args.format, quick=args.quick)
+        with make_executor(args.workers, args.scheduler, args.threads if remote else None) as executor:
+            return run_study(study, config, args.out, force=args.force, executor=executor,
+                             plot=not args.no_plot, formats=args.format, quick=args.quick)
     except StudyError as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(EXIT_FAILED) from None

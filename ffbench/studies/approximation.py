@@ -1,0 +1,441 @@
+r"""Universal approximation by sums of sigmoids (Cybenko 1989) at Barron's rate (Barron 1993).
+
+Three measurements:
+
+1. **Staircase** (constructive, after Cybenko 1989 and the notes' picture
+   :math:`\sigma_1 + \sigma_2 + \dots \approx f`).  On [a, b] = [-1, 1] with grid :math:`t_i = a + i h`,
+   :math:`h = (b - a)/n`,
+
+   .. math::  g_n(x) = f(t_0) + \sum_{i=1}^{n} \big(f(t_i) - f(t_{i-1})\big)\,
+              \sigma\big(\tfrac{s}{h}(x - m_i)\big), \qquad m_i = \tfrac{t_{i-1} + t_i}{2},
+
+   n sigmoids of steepness s/h, each a step at a cell midpoint weighted by the target's increment.
+   For a Lipschitz target the sup and L2 errors are O(h) = O(1/n): the log-log slope is about -1 for
+   sin, |x| and the gaussian bump.  The step function is not continuous (outside Cybenko's theorem): its
+   sup error stays near 1 (slope ~0) and its L2 error falls only like n^(-1/2).
+2. **Trained** one-hidden-layer nets of n sigmoid, tanh or relu units fitted by ffbench's training loop
+   (full-batch Adam, mse): L2 error against n with the fitted log-log slope, next to Barron's
+   n^(-1/2) for the best n-unit net.  Training finds an approximant, not the best one: the slope is what
+   the loop reaches in the configured epochs.
+3. **Barron's rate via Maurey's sampling.**  Target :math:`f(x) = e^{-|x|^2/2}` on the ball
+   :math:`B_r \subset R^d` with :math:`\mu` uniform on it.  Its Fourier representation is
+   :math:`f(x) = E_{\omega \sim N(0, I_d)} \cos(\omega \cdot x)`, so Barron's constant is
+   :math:`C_f = E|\omega| = \sqrt2\,\Gamma(\frac{d+1}{2})/\Gamma(\frac d2)`.  Writing
+   :math:`\cos(s z) - 1` as an integral of steps gives
+   :math:`f(x) - f(0) = V\,E_p[\epsilon\,H(u \cdot x - r t)]` with total variation
+   :math:`V = 2 E_\rho \int_0^{r\rho} |\sin v|\,dv \le 2 r C_f` and a probability p over
+   (direction u, threshold t, sign epsilon).  Drawing n units from p (steps replaced by sigmoids of
+   steepness ``barron_steepness``) gives
+   :math:`f_n = f(0) + \frac{V}{n}\sum_k \epsilon_k \sigma(\kappa(u_k \cdot x / r - t_k))` with
+   :math:`n\,E\|f - f_n\|^2_\mu = V^2 E_p[\mu(u \cdot x > r t)] - \|f - f(0)\|^2_\mu
+   \le (2 r C_f)^2` (Maurey, in Barron 1993, Lemma 1).  Measured: n times the mean squared error,
+   flat in n, against that exact variance and under the bound.
+
+References: G. Cybenko, "Approximation by superpositions of a sigmoidal function", MCSS 2 (1989);
+A. R. Barron, "Universal approximation bounds for superpositions of a sigmoidal function", IEEE Trans.
+Inf. Theory 39 (1993).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import integrate, special, stats
+
+from ffbench import MLP, activation, data
+from ffbench.optim import Adam
+from ffbench.studies.framework import claim_close, claim_less, derive_seed
+from ffbench.style import figure, save_figure, theory, theory_hline
+from ffbench.threads import threads
+from ffbench.train import train
+
+NAME = "approximation"
+VERSION = "1"
+DEFAULTS = {
+    "seed": 0,
+    "staircase_targets": ["sin", "abs", "gaussian_bump", "step"],
+    "staircase_n": [4, 8, 16, 32, 64, 128, 256, 512, 1024],
+    "steepness": 10.0,
+    "eval_points": 20001,
+    "picture_target": "gaussian_bump",
+    "picture_n": 8,
+    "trained_target": "sin",
+    "trained_activations": ["sigmoid", "tanh", "relu"],
+    "trained_widths": [1, 2, 4, 8, 16, 32],
+    "trained_points": 256,
+    "epochs": 4000,
+    "lr": 0.01,
+    "shown_widths": [2, 4, 16],
+    "barron_dims": [1, 2, 5, 10],
+    "barron_n": [10, 30, 100, 300, 1000, 3000],
+    "barron_repeats": 24,
+    "barron_test_points": 4000,
+    "barron_radius": 1.0,
+    "barron_steepness": 1000.0,
+}
+QUICK = {"staircase_n": [4, 8, 16, 32, 64, 128, 256], "eval_points": 4001, "trained_widths": [2, 4, 8, 16],
+         "epochs": 1500, "shown_widths": [2, 16], "barron_dims": [1, 5], "barron_n": [10, 30, 100, 300],
+         "barron_repeats": 16, "barron_test_points": 1500}
+
+INTERVAL = (-1.0, 1.0)
+INITS = {"sigmoid": "xavier_normal", "tanh": "xavier_normal", "relu": "he_normal"}
+PLOT_POINTS = 401
+CHUNK = 2000  # evaluation points per block: bounds the (points x units) temporaries
+SMOOTH_SLOPE = -1.0
+
+
+def runs(config):
+    specs = []
+    for name in config["staircase_targets"]:
+        specs.append({"kind": "staircase", "target": name, "n": config["staircase_n"],
+                      "steepness": config["steepness"], "eval_points": config["eval_points"],
+                      "picture_n": config["picture_n"] if name == config["picture_target"] else 0,
+                      "seed": derive_seed(config["seed"], "staircase", name)})
+    for act in config["trained_activations"]:
+        for width in config["trained_widths"]:
+            specs.append({"kind": "trained", "target": config["trained_target"], "activation": act, "width": width,
+                          "points": config["trained_points"], "epochs": config["epochs"], "lr": config["lr"],
+                          "eval_points": config["eval_points"],
+                          "seed": derive_seed(config["seed"], "trained", act, width)})
+    for d in config["barron_dims"]:
+        specs.append({"kind": "barron", "dim": d, "n": config["barron_n"], "repeats": config["barron_repeats"],
+                      "test_points": config["barron_test_points"], "radius": config["barron_radius"],
+                      "steepness": config["barron_steepness"], "seed": derive_seed(config["seed"], "barron", d)})
+    return specs
+
+
+# ------------------------------------------------------------------------------------------ staircase
+
+def _sigmoid(z):
+    return activation("sigmoid").forward(np.ascontiguousarray(z, dtype=np.float64))
+
+
+def staircase(f, n, steepness, interval=INTERVAL):
+    """The staircase of n sigmoids for ``f`` on ``interval``: (offset f(t_0), weights (n,), centres (n,),
+    slope s/h), so that ``g(x) = offset + sum_i weights[i] * sigmoid(slope * (x - centres[i]))``."""
+    a, b = interval
+    t = np.linspace(a, b, n + 1)
+    values = f(t)
+    return float(values[0]), np.diff(values), 0.5 * (t[:-1] + t[1:]), steepness * n / (b - a)
+
+
+def staircase_eval(x, offset, weights, centres, slope):
+    """g(x) for the staircase (x: (m,) float64) -> (m,) float64, in blocks of CHUNK points."""
+    out = np.empty(len(x))
+    for lo in range(0, len(x), CHUNK):
+        z = slope * (x[lo:lo + CHUNK, None] - centres[None, :])
+        out[lo:lo + CHUNK] = offset + _sigmoid(z) @ weights
+    return out
+
+
+def _run_staircase(spec):
+    f = data.target(spec["target"])
+    x = np.linspace(*INTERVAL, spec["eval_points"])
+    fx = f(x)
+    sup, l2 = [], []
+    for n in spec["n"]:
+        err = staircase_eval(x, *staircase(f, n, spec["steepness"])) - fx
+        sup.append(float(np.max(np.abs(err))))
+        l2.append(float(np.sqrt(np.mean(err ** 2))))
+    result = {"sup": sup, "l2": l2}
+    if spec["picture_n"]:
+        xp = np.linspace(*INTERVAL, PLOT_POINTS)
+        offset, weights, centres, slope = staircase(f, spec["picture_n"], spec["steepness"])
+        terms = weights[:, None] * _sigmoid(slope * (xp[None, :] - centres[:, None]))
+        result["picture"] = {"x": xp, "target": f(xp), "offset": offset, "terms": terms,
+                             "partial_sums": offset + np.cumsum(terms, axis=0)}
+    return result
+
+
+# -------------------------------------------------------------------------------------------- trained
+
+def _run_trained(spec):
+    X, y = data.regression_1d(spec["target"], spec["points"], sampling="grid")
+    act = spec["activation"]
+    model = MLP([1, spec["width"], 1], activation=act, init=INITS.get(act, "xavier_normal"), seed=spec["seed"],
+                bias_init="standard_uniform")
+    hist = train(model, X, y, loss="mse", optimizer=Adam(model, lr=spec["lr"]), epochs=spec["epochs"],
+                 batch_size=spec["points"], seed=spec["seed"])
+    x = np.linspace(*INTERVAL, spec["eval_points"])
+    err = model.forward(x[:, None])[:, 0] - data.target(spec["target"])(x)
+    xp = np.linspace(*INTERVAL, PLOT_POINTS)
+    return {"sup": float(np.max(np.abs(err))), "l2": float(np.sqrt(np.mean(err ** 2))),
+            "final_loss": hist.epoch_loss[-1], "diverged": hist.diverged, "fit": model.forward(xp[:, None])[:, 0]}
+
+
+# --------------------------------------------------------------------------------------------- Barron
+
+def barron_constant(d):
+    """C_f = E|omega| for omega ~ N(0, I_d): the mean of a chi distribution with d degrees of freedom."""
+    return math.sqrt(2.0) * math.exp(math.lgamma((d + 1) / 2) - math.lgamma(d / 2))
+
+
+def _abs_sin_integral(s):
+    """int_0^s |sin v| dv = 2 floor(s / pi) + 1 - cos(s mod pi)."""
+    k = np.floor(s / np.pi)
+    return 2.0 * k + 1.0 - np.cos(s - np.pi * k)
+
+
+def total_variation(d, r):
+    """V = 2 E_rho int_0^{r rho} |sin v| dv, rho ~ chi_d (the mass of the step representation)."""
+    value, _ = integrate.quad(lambda rho: stats.chi.pdf(rho, d) * _abs_sin_integral(r * rho), 0, np.inf,
+                              limit=400)
+    return 2.0 * value
+
+
+def cap_fraction(t, d):
+    """mu({x in B_1 : x_1 > t}) for mu uniform on the unit ball of R^d, t in [0, 1]."""
+    return 0.5 * special.betainc((d + 1) / 2, 0.5, 1.0 - np.asarray(t) ** 2)
+
+
+def residual_norm2(d, r):
+    """||f - f(0)||^2 in L2(mu): E (exp(-R^2/2) - 1)^2 with R = r U^(1/d) the radius of a uniform point."""
+    value, _ = integrate.quad(lambda q: d * q ** (d - 1) * (math.exp(-(r * q) ** 2 / 2) - 1.0) ** 2, 0, 1)
+    return value
+
+
+def sample_units(rng, m, d, r):
+    """m draws (u (m, d), t (m,), sign (m,)) from p: rho from the size-biased chi_d (= chi_{d+1}), t uniform
+    on [0, 1], accepted with probability |sin(r rho t)|; u uniform on the sphere; sign = -sign(sin)."""
+    us, ts, signs, have = [], [], [], 0
+    while have < m:
+        k = 2 * (m - have) + 64
+        rho = np.sqrt(rng.chisquare(d + 1, k))
+        t = rng.uniform(0.0, 1.0, k)
+        sine = np.sin(r * rho * t)
+        keep = rng.uniform(0.0, 1.0, k) < np.abs(sine)
+        u = rng.standard_normal((k, d))
+        us.append(u[keep] / np.linalg.norm(u[keep], axis=1, keepdims=True))
+        ts.append(t[keep])
+        signs.append(-np.sign(sine[keep]))
+        have += int(keep.sum())
+    return np.concatenate(us)[:m], np.concatenate(ts)[:m], np.concatenate(signs)[:m]
+
+
+def ball_points(rng, m, d, r):
+    """m points uniform on the ball of radius r in R^d."""
+    g = rng.standard_normal((m, d))
+    return r * g / np.linalg.norm(g, axis=1, keepdims=True) * rng.uniform(0.0, 1.0, m)[:, None] ** (1.0 / d)
+
+
+def _run_barron(spec):
+    d, r, kappa = spec["dim"], spec["radius"], spec["steepness"]
+    rng = np.random.default_rng(spec["seed"])
+    x = ball_points(rng, spec["test_points"], d, r)
+    fx = np.exp(-0.5 * np.sum(x * x, axis=1))
+    V = total_variation(d, r)
+    n_mse = []
+    for n in spec["n"]:
+        per_repeat = []
+        for _ in range(spec["repeats"]):
+            u, t, sign = sample_units(rng, n, d, r)
+            approx = np.ones(len(x))  # f(0) = 1
+            for lo in range(0, n, CHUNK):
+                z = kappa * (x @ u[lo:lo + CHUNK].T / r - t[None, lo:lo + CHUNK])
+                approx += (V / n) * (_sigmoid(z) @ sign[lo:lo + CHUNK])
+            per_repeat.append(n * float(np.mean((approx - fx) ** 2)))
+        n_mse.append(per_repeat)
+    _, t_big, _ = sample_units(rng, 200_000, d, r)
+    variance = V ** 2 * float(np.mean(cap_fraction(t_big, d))) - residual_norm2(d, r)
+    return {"n_mse": n_mse, "V": V, "C_f": barron_constant(d), "bound": (2 * r * barron_constant(d)) ** 2,
+            "maurey_variance": variance}
+
+
+RUNNERS = {"staircase": _run_staircase, "trained": _run_trained, "barron": _run_barron}
+
+
+def run(spec):
+    # Small arrays and nets: Numba's thread team costs more than it saves here (and 1 and 2 threads
+    # give identical bits), so each run uses one thread.
+    with threads(1):
+        return RUNNERS[spec["kind"]](spec)
+
+
+# ------------------------------------------------------------------------------------------ summarize
+
+def loglog_slope(n, err):
+    """Least-squares slope of log(err) against log(n)."""
+    return float(np.polyfit(np.log(np.asarray(n, float)), np.log(np.asarray(err, float)), 1)[0])
+
+
+def summarize(config, results):
+    specs = runs(config)
+    by_kind = {}
+    for s, r in zip(specs, results):
+        by_kind.setdefault(s["kind"], []).append((s, r))
+    rows, claims, lines = [], [], []
+
+    stair, picture = {}, None
+    n_list = config["staircase_n"]
+    for s, r in by_kind["staircase"]:
+        name = s["target"]
+        stair[name] = {"sup": r["sup"], "l2": r["l2"], "sup_slope": loglog_slope(n_list, r["sup"]),
+                       "l2_slope": loglog_slope(n_list, r["l2"])}
+        if "picture" in r:
+            picture = r["picture"]
+        rows += [{"part": "staircase", "target": name, "activation": "sigmoid", "n": n, "sup_error": e_sup,
+                  "l2_error": e_l2} for n, e_sup, e_l2 in zip(n_list, r["sup"], r["l2"])]
+    lines.append("staircase of n sigmoids: log-log slope of the error against n")
+    for name, v in stair.items():
+        lines.append(f"  {name:<14} sup {v['sup_slope']:+.3f}   L2 {v['l2_slope']:+.3f}")
+        if name == "step":
+            claims += [
+                claim_close("staircase_step_sup_slope", "step (discontinuous): the sup error does not decay "
+                            "(slope ~0; Cybenko's theorem needs continuity)", v["sup_slope"], 0.0, atol=0.1),
+                claim_close("staircase_step_l2_slope", "step: the L2 error decays like n^(-1/2) (the error "
+                            "lives on one cell of width 2/n)", v["l2_slope"], -0.5, atol=0.1)]
+        else:
+            for norm in ("sup", "l2"):
+                claims.append(claim_close(f"staircase_{name}_{norm}_slope", f"{name}: staircase {norm} error "
+                                          "falls like 1/n (log-log slope)", v[f"{norm}_slope"], SMOOTH_SLOPE,
+                                          atol=0.1))
+    decreasing = all(np.all(np.diff(stair[k]["l2"]) < 0) for k in stair)
+    claims.append(claim_close("staircase_l2_decreasing", "staircase L2 error decreases with every doubling of n, "
+                              "for every target (1 = yes)", float(decreasing), 1.0, atol=0))
+
+    trained = {}
+    widths = config["trained_widths"]
+    for s, r in by_kind.get("trained", []):
+        t = trained.setdefault(s["activation"], {"sup": [], "l2": [], "final_loss": [], "fits": {}})
+        t["sup"].append(r["sup"])
+        t["l2"].append(r["l2"])
+        t["final_loss"].append(r["final_loss"])
+        if s["width"] in config["shown_widths"]:
+            t["fits"][str(s["width"])] = r["fit"]
+        rows.append({"part": "trained", "target": s["target"], "activation": s["activation"], "n": s["width"],
+                     "sup_error": r["sup"], "l2_error": r["l2"]})
+    lines.append(f"trained 1-hidden-layer nets on {config['trained_target']}: L2 error at n = "
+                 + ", ".join(map(str, widths)))
+    for act, t in trained.items():
+        t["l2_slope"] = loglog_slope(widths, t["l2"])
+        t["l2_fit"] = [float(np.exp(np.polyval(np.polyfit(np.log(widths), np.log(t["l2"]), 1), np.log(w))))
+                       for w in widths]
+        lines.append(f"  {act:<8} " + " ".join(f"{e:.2e}" for e in t["l2"]) + f"   slope {t['l2_slope']:+.2f}")
+        claims.append(claim_less(f"trained_{act}_l2_slope", f"trained {act} nets: L2 error falls at least as fast "
+                                 "as Barron's n^(-1/2) (log-log slope)", t["l2_slope"], -0.5))
+
+    barron = {}
+    for s, r in by_kind.get("barron", []):
+        nm = np.asarray(r["n_mse"], float)
+        d = s["dim"]
+        mean = nm.mean(axis=1)
+        mse = mean / np.asarray(config["barron_n"], float)
+        barron[str(d)] = {"n_mse_mean": mean, "n_mse_std": nm.std(axis=1, ddof=1) / math.sqrt(nm.shape[1]),
+                          "V": r["V"], "C_f": r["C_f"], "bound": r["bound"], "maurey_variance": r["maurey_variance"],
+                          "mse_slope": loglog_slope(config["barron_n"], mse)}
+        rows += [{"part": "barron", "target": f"gaussian d={d}", "activation": "sigmoid", "n": n,
+                  "l2_error": math.sqrt(m / n), "n_mse": m} for n, m in zip(config["barron_n"], mean)]
+    if barron:
+        lines.append("Barron/Maurey, f = exp(-|x|^2/2) on the unit ball: n * MSE against n")
+        for d, b in barron.items():
+            lines.append(f"  d={d:<3} C_f={b['C_f']:.3f} V={b['V']:.3f} (2rC_f)^2={b['bound']:.2f}  n*MSE: "
+                         + " ".join(f"{m:.3g}" for m in b["n_mse_mean"])
+                         + f"  Maurey {b['maurey_variance']:.3g}  slope {b['mse_slope']:+.2f}")
+            claims.append(claim_close(f"barron_d{d}_rate", f"d={d}: MSE falls like 1/n (log-log slope of the MSE; "
+                                      "n*MSE flat)", b["mse_slope"], -1.0, atol=0.1))
+        ratios = [max(b["n_mse_mean"]) / b["bound"] for b in barron.values()]
+        claims.append(claim_less("barron_bound", "n*MSE stays under Barron's (2 r C_f)^2 (max over d and n of "
+                                 "n*MSE / (2 r C_f)^2)", max(ratios), 1.0))
+        deviation = [abs(np.mean(b["n_mse_mean"]) / b["maurey_variance"] - 1) for b in barron.values()]
+        claims.append(claim_less("maurey_variance", "n*MSE matches Maurey's exact variance V^2 E[mu(cap)] - "
+                                 "||f - f(0)||^2 (max relative deviation of the mean over n)", max(deviation), 0.15))
+
+    return {"data": {"staircase_n": n_list, "staircase": stair, "picture": picture,
+                     "picture_target": config["picture_target"], "trained_widths": widths,
+                     "trained_target": config["trained_target"], "trained": trained,
+                     "fit_x": np.linspace(*INTERVAL, PLOT_POINTS),
+                     "barron_n": config["barron_n"], "barron": barron},
+            "rows": rows, "claims": claims, "table": "\n".join(lines)}
+
+
+# ---------------------------------------------------------------------------------------------- render
+
+def render(record, out_dir, formats):
+    d = record["data"]
+    paths = []
+
+    p = d["picture"]
+    x, terms, sums = np.asarray(p["x"]), np.asarray(p["terms"]), np.asarray(p["partial_sums"])
+    fig, axes = figure("double", height=2.4, ncols=2)
+    ax = axes[0]
+    for i, term in enumerate(terms):
+        ax.plot(x, term, linewidth=0.7, color="0.45", linestyle="-", marker="",
+                label=r"$c_i\,\sigma(k(x - m_i))$" if i == 0 else None)
+    ax.set_title(f"the {len(terms)} weighted sigmoids")
+    ax.set_xlabel("$x$")
+    ax.set_ylabel("term")
+    ax.legend(loc="upper left")
+    ax = axes[1]
+    theory(ax, x, p["target"], label=f"target ({d['picture_target']})", linewidth=1.4)
+    shown = sorted({max(1, len(terms) // 4), len(terms) // 2, len(terms)})
+    for k in shown:
+        ax.plot(x, sums[k - 1], marker="", label=f"$f(t_0) + \\sigma_1 + \\dots + \\sigma_{{{k}}}$")
+    ax.set_title("running sum closing in on the target")
+    ax.set_xlabel("$x$")
+    ax.set_ylabel("$g(x)$")
+    ax.legend(loc="center right")
+    paths += save_figure(fig, out_dir, "approximation_staircase", formats)
+
+    n = np.asarray(d["staircase_n"], float)
+    fig, axes = figure("double", height=2.6, ncols=2, sharey=True)
+    for ax, norm, title in ((axes[0], "sup", "sup error"), (axes[1], "l2", "$L^2$ error")):
+        for name in record["config"]["staircase_targets"]:
+            v = d["staircase"][name]
+            ax.loglog(n, v[norm], label=f"{name} ({v[norm + '_slope']:+.2f})")
+        theory(ax, n, 1.0 / n, label="$1/n$")
+        theory(ax, n, 1.0 / np.sqrt(n), label="$n^{-1/2}$", linestyle=":")
+        ax.set_xlabel("sigmoids $n$")
+        ax.set_title(f"staircase: {title} (fitted slope)")
+        ax.legend(loc="lower left", fontsize=6)
+    paths += save_figure(fig, out_dir, "approximation_staircase_error", formats)
+
+    if d["trained"]:
+        acts = list(record["config"]["trained_activations"])
+        widths = np.asarray(d["trained_widths"], float)
+        fig, axes = figure("double", height=2.3, ncols=1 + len(acts))
+        ax = axes[0]
+        for act in acts:
+            t = d["trained"][act]
+            line, = ax.loglog(widths, t["l2"], label=f"{act} ({t['l2_slope']:+.2f})")
+            ax.loglog(widths, t["l2_fit"], marker="", linewidth=0.6, linestyle="--", color=line.get_color())
+        theory(ax, widths, d["trained"][acts[0]]["l2"][0] * np.sqrt(widths[0] / widths), label="$n^{-1/2}$")
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(widths, [str(int(w)) for w in widths])
+        ax.minorticks_off()
+        ax.set_xlabel("hidden units $n$")
+        ax.set_ylabel("$L^2$ error")
+        ax.legend(loc="lower left", fontsize=6)
+        xs = np.asarray(d["fit_x"])
+        f = data.target(d["trained_target"])(xs)
+        for ax, act in zip(axes[1:], acts):
+            theory(ax, xs, f, label="target", linewidth=1.4)
+            for w, fit in sorted(d["trained"][act]["fits"].items(), key=lambda kv: int(kv[0])):
+                ax.plot(xs, fit, marker="", label=f"$n={w}$")
+            ax.set_title(act)
+            ax.set_xlabel("$x$")
+            ax.legend(loc="upper left", fontsize=6)
+        paths += save_figure(fig, out_dir, "approximation_trained", formats)
+
+    if d["barron"]:
+        ns = np.asarray(d["barron_n"], float)
+        fig, ax = figure("single")
+        for dim, b in d["barron"].items():
+            scale = b["bound"]
+            ax.errorbar(ns, np.asarray(b["n_mse_mean"]) / scale, yerr=np.asarray(b["n_mse_std"]) / scale,
+                        label=f"$d={dim}$", capsize=1.5)
+            theory(ax, ns, np.full(len(ns), b["maurey_variance"] / scale), linestyle=":")
+        theory_hline(ax, 1.0, label="Barron bound $(2rC_f)^2$")
+        ax.plot([], [], color="0.35", linewidth=0.7, linestyle=":", marker="", label="Maurey variance (exact)")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("sampled units $n$")
+        ax.set_ylabel(r"$n\,\|f - f_n\|^2_\mu \,/\, (2 r C_f)^2$")
+        ax.legend(loc="center", ncols=2)
+        paths += save_figure(fig, out_dir, "approximation_barron", formats)
+    return paths
+
+
+if __name__ == "__main__":
+    from ffbench.studies.framework import main
+
+    main(__name__)

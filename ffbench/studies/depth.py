@@ -1,0 +1,429 @@
+r"""Depth is compression: Telgarsky's sawtooth (Telgarsky 2016, "Benefits of depth in neural networks").
+
+The tent map :math:`T(x) = 2\,\mathrm{relu}(x) - 4\,\mathrm{relu}(x - 1/2)` on [0, 1] is one ReLU layer of 2
+units.  Composed k times (k hidden layers of 2 units, 6k + 1 parameters) it gives the sawtooth
+:math:`T^k` with :math:`2^k` linear pieces and :math:`2^k` crossings of 1/2.  A one-hidden-layer ReLU net of
+width w on a 1-D input is piecewise linear with at most w + 1 pieces, so it needs about :math:`2^k` units.
+
+Measured:
+
+1. **Exact construction.**  The network's piecewise-linear function is propagated exactly, layer by layer,
+   in rational arithmetic (``fractions.Fraction``): every zero crossing of every unit's pre-activation
+   becomes a knot, so the knots hold all breakpoints.  Pieces (maximal intervals of constant slope) and
+   crossings of 1/2 are counted for k = 1..``max_k``, and ffbench's ``MLP.forward`` at the knots is
+   compared with the exact values (dyadic rationals, exact in float64).
+2. **Shallow nets of width w** against :math:`T^k`: (a) w ReLUs at uniform knots with the output layer
+   fitted by least squares (the best net with those knots; exact at w = 2^k), (b) a trained
+   ``MLP([1, w, 1])`` (Adam, mse, full batch, on the input mapped to [-1, 1]).  Next to the lower bound from counting pieces: a function with
+   p pieces changes side of 1/2 at most p times, so it is on the wrong side of 1/2 on at least
+   :math:`2^{k-1} - p` of the :math:`2^k + 1` triangles of :math:`|T^k - 1/2|` (interior area
+   :math:`2^{-k-2}`, two end ones of half that), giving
+
+   .. math::  \int_0^1 |f - T^k| \ge \max(0,\, 2^{k-1} - w - 2)\,2^{-k-2} \qquad (p \le w + 1),
+
+   and the RMS error is at least the L1 error on [0, 1].
+3. **Trained deep-narrow vs shallow-wide** at equal parameter counts on :math:`T^k` (k = ``compare_k``):
+   deep nets of width 2 (the construction's architecture, 6k + 1 parameters, which can be exact) and
+   width 4, against one hidden layer with the same number of parameters (within 1).  Same data,
+   optimiser and epochs, several seeds.  What training finds is reported as is: narrow deep ReLU nets
+   often fail to train (dead units, bad minima); the claim checks say so with numbers.
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+
+from ffbench import MLP, data
+from ffbench.optim import Adam
+from ffbench.studies.framework import claim_close, claim_greater, claim_less, derive_seed
+from ffbench.style import figure, save_figure, theory
+from ffbench.threads import threads
+from ffbench.train import train
+
+NAME = "depth"
+VERSION = "1"
+DEFAULTS = {
+    "seed": 0,
+    "max_k": 10,
+    "shallow_k": [2, 3, 4, 5, 6],
+    "shallow_widths": [2, 4, 8, 16, 32, 64],
+    "points": 1024,
+    "epochs": 4000,
+    "lr": 0.01,
+    "compare_k": 5,
+    "compare_widths": [2, 4],
+    "compare_repeats": 5,
+    "picture_k": [1, 2, 3],
+}
+QUICK = {"max_k": 8, "shallow_k": [2, 3, 4], "shallow_widths": [2, 4, 8, 16], "points": 512, "epochs": 1500,
+         "compare_k": 4, "compare_repeats": 2}
+
+PLOT_POINTS = 1025
+FAIL_FRACTION = 0.9  # a trained net whose MSE is above 0.9 x Var(T^k) = 0.9/12 learned (almost) nothing
+
+
+# ---------------------------------------------------------------------------------- exact construction
+
+def tent_network(k):
+    """Weights and biases ((fan_in, fan_out) float64 arrays) of the ReLU net [1, 2 x k, 1] computing T^k."""
+    weights = [np.array([[1.0, 1.0]])] + [np.array([[2.0, 2.0], [-4.0, -4.0]])] * (k - 1) + [np.array([[2.0], [-4.0]])]
+    biases = [np.array([0.0, -0.5])] * k + [np.array([0.0])]
+    return [w.copy() for w in weights], [b.copy() for b in biases]
+
+
+def tent_mlp(k):
+    """``ffbench.MLP`` with the tent-map weights set directly."""
+    model = MLP([1] + [2] * k + [1], activation="relu", init="he_normal", seed=0)
+    model.weights, model.biases = tent_network(k)
+    return model
+
+
+def exact_pwl(weights, biases, interval=(0, 1)):
+    """The exact piecewise-linear function of a ReLU net with a 1-D input on ``interval``.
+
+    Propagates knots and values in rational arithmetic: before each ReLU, every sign change of a unit's
+    pre-activation inside an interval adds a knot at its exact root, so each layer's output is linear
+    between knots.  Returns (knots, values): lists of Fractions of equal length (the output at each knot).
+    """
+    W = [[[Fraction(float(v)) for v in row] for row in w] for w in weights]
+    B = [[Fraction(float(v)) for v in b] for b in biases]
+    knots = [Fraction(interval[0]), Fraction(interval[1])]
+    acts = [[knots[0]], [knots[1]]]
+    for layer, (w, b) in enumerate(zip(W, B)):
+        pre = [[sum((a[i] * w[i][j] for i in range(len(a))), b[j]) for j in range(len(b))] for a in acts]
+        if layer == len(W) - 1:
+            return knots, [p[0] for p in pre]
+        new_knots, new_pre = [knots[0]], [pre[0]]
+        for i in range(len(knots) - 1):
+            x0, x1, z0, z1 = knots[i], knots[i + 1], pre[i], pre[i + 1]
+            roots = sorted({x0 + (x1 - x0) * z0[j] / (z0[j] - z1[j])
+                            for j in range(len(b)) if z0[j] * z1[j] < 0})
+            for r in roots:
+                s = (r - x0) / (x1 - x0)
+                new_knots.append(r)
+                new_pre.append([a + s * (c - a) for a, c in zip(z0, z1)])
+            new_knots.append(x1)
+            new_pre.append(z1)
+        knots = new_knots
+        acts = [[max(v, Fraction(0)) for v in p] for p in new_pre]
+    raise ValueError("a network needs at least one layer")
+
+
+def count_pieces(knots, values):
+    """Maximal intervals of constant slope of the piecewise-linear function through (knots, values)."""
+    slopes = [(values[i + 1] - values[i]) / (knots[i + 1] - knots[i]) for i in range(len(knots) - 1)]
+    return 1 + sum(s != t for s, t in zip(slopes, slopes[1:]))
+
+
+def count_crossings(values, level=Fraction(1, 2)):
+    """Points where the piecewise-linear function equals ``level`` (it is nowhere constant at that level):
+    knots on the level plus intervals whose ends lie strictly on opposite sides."""
+    h = [v - level for v in values]
+    return sum(v == 0 for v in h) + sum(a * c < 0 for a, c in zip(h, h[1:]))
+
+
+def _run_exact(spec):
+    k = spec["k"]
+    weights, biases = tent_network(k)
+    knots, values = exact_pwl(weights, biases)
+    xs = np.array([float(x) for x in knots])[:, None]
+    mlp_error = float(np.max(np.abs(tent_mlp(k).forward(xs)[:, 0] - np.array([float(v) for v in values]))))
+    target_error = float(np.max(np.abs(data.target("sawtooth", k=k)(xs[:, 0]) - np.array([float(v) for v in values]))))
+    # The same counts for the shallow width-2^k net that interpolates T^k (knots j / 2^k).
+    sw, sb = shallow_exact(k)
+    s_knots, s_values = exact_pwl(sw, sb)
+    return {"pieces": count_pieces(knots, values), "crossings": count_crossings(values), "knots": len(knots),
+            "units": 2 * k, "parameters": 6 * k + 1, "mlp_max_error": mlp_error, "target_max_error": target_error,
+            "shallow_units": 2 ** k, "shallow_pieces": count_pieces(s_knots, s_values),
+            "shallow_crossings": count_crossings(s_values),
+            "shallow_max_error": float(max(abs(a - b) for a, b in zip(
+                s_values, [Fraction(v) for v in data.target("sawtooth", k=k)(np.array([float(x) for x in s_knots]))])))}
+
+
+def shallow_exact(k):
+    """A one-hidden-layer ReLU net of width 2^k equal to T^k on [0, 1]: T^k = sum_j c_j relu(x - j/2^k) with
+    c_0 = 2^k (the first slope) and c_j = -+2^(k+1) (the slope flips at each knot)."""
+    m = 2 ** k
+    c = np.array([float(m)] + [(-2.0 * m) * (-1) ** (j + 1) for j in range(1, m)])
+    return [np.ones((1, m)), c[:, None]], [-np.arange(m) / m, np.zeros(1)]
+
+
+# ---------------------------------------------------------------------------------------- shallow fits
+
+def piece_lower_bound(k, w):
+    """Lower bound on int_0^1 |f - T^k| for any one-hidden-layer ReLU net f of width w (see docstring)."""
+    return max(0, 2 ** (k - 1) - w - 2) / 2 ** (k + 2)
+
+
+def _centred(X):
+    """[0, 1] -> [-1, 1]: the nets see a centred input, so the ReLU kinks of a standard init (-b/w with
+    b ~ U(-1, 1)) fall inside the data.  On raw [0, 1] inputs training stalls near the mean far more often."""
+    return 2.0 * X - 1.0
+
+
+def _fit(sizes, X, y, spec):
+    """A ReLU ``MLP(sizes)`` (He init, PyTorch-style uniform biases) trained full-batch with Adam on
+    (centred X, y); returns (model, history)."""
+    model = MLP(sizes, activation="relu", init="he_normal", seed=spec["seed"], bias_init="standard_uniform")
+    hist = train(model, _centred(X), y, loss="mse", optimizer=Adam(model, lr=spec["lr"]), epochs=spec["epochs"],
+                 batch_size=spec["points"], seed=spec["seed"])
+    return model, hist
+
+
+def _errors(pred, target):
+    err = pred - target
+    return float(np.mean(np.abs(err))), float(np.sqrt(np.mean(err ** 2)))
+
+
+def _run_shallow(spec):
+    k, w = spec["k"], spec["width"]
+    X, y = data.regression_1d("sawtooth", spec["points"], sampling="grid", k=k)
+    x = np.linspace(0.0, 1.0, PLOT_POINTS)
+    fx = data.target("sawtooth", k=k)(x)
+    # (a) uniform knots j / w, output layer by least squares: the best net with those first-layer weights.
+    def features(v):
+        return np.hstack([np.maximum(v[:, None] - np.arange(w)[None, :] / w, 0.0), np.ones((len(v), 1))])
+    coef = np.linalg.lstsq(features(X[:, 0]), y[:, 0], rcond=None)[0]
+    lstsq_l1, lstsq_rms = _errors(features(x) @ coef, fx)
+    # (b) trained.
+    model, hist = _fit([1, w, 1], X, y, spec)
+    trained_l1, trained_rms = _errors(model.forward(_centred(x[:, None]))[:, 0], fx)
+    return {"lstsq_l1": lstsq_l1, "lstsq_rms": lstsq_rms, "trained_l1": trained_l1, "trained_rms": trained_rms,
+            "final_loss": hist.epoch_loss[-1], "bound": piece_lower_bound(k, w)}
+
+
+# ------------------------------------------------------------------------------------ deep vs shallow
+
+def compare_architectures(k, width):
+    """(deep sizes, shallow sizes): k hidden layers of ``width`` against one hidden layer with the same
+    number of parameters, rounded up (3 W + 1 >= deep parameters)."""
+    deep = [1] + [width] * k + [1]
+    params = sum((m + 1) * n for m, n in zip(deep[:-1], deep[1:]))
+    return deep, [1, -(-(params - 1) // 3), 1]
+
+
+def _run_compare(spec):
+    k = spec["k"]
+    X, y = data.regression_1d("sawtooth", spec["points"], sampling="grid", k=k)
+    model, hist = _fit(spec["sizes"], X, y, spec)
+    x = np.linspace(0.0, 1.0, PLOT_POINTS)
+    pred = model.forward(_centred(x[:, None]))[:, 0]
+    l1, rms = _errors(pred, data.target("sawtooth", k=k)(x))
+    return {"parameters": model.parameters_count, "l1": l1, "rms": rms, "mse": rms ** 2,
+            "final_loss": hist.epoch_loss[-1], "diverged": hist.diverged, "loss_curve": hist.epoch_loss[::50],
+            "fit": pred}
+
+
+# ------------------------------------------------------------------------------------------- contract
+
+def runs(config):
+    specs = [{"kind": "exact", "k": k, "seed": derive_seed(config["seed"], "exact", k)}
+             for k in range(1, config["max_k"] + 1)]
+    common = {"points": config["points"], "epochs": config["epochs"], "lr": config["lr"]}
+    for k in config["shallow_k"]:
+        for w in config["shallow_widths"]:
+            specs.append({"kind": "shallow", "k": k, "width": w, **common,
+                          "seed": derive_seed(config["seed"], "shallow", k, w)})
+    k = config["compare_k"]
+    for width in config["compare_widths"]:
+        for arch, sizes in zip(("deep", "shallow"), compare_architectures(k, width)):
+            for r in range(config["compare_repeats"]):
+                specs.append({"kind": "compare", "k": k, "pair": width, "arch": arch, "sizes": sizes, "repeat": r,
+                              **common, "seed": derive_seed(config["seed"], "compare", width, arch, r)})
+    return specs
+
+
+RUNNERS = {"exact": _run_exact, "shallow": _run_shallow, "compare": _run_compare}
+
+
+def run(spec):
+    # Nets of a few units: Numba's thread team costs more than it saves here (and 1 and 2 threads give
+    # identical bits), so each run uses one thread.
+    with threads(1):
+        return RUNNERS[spec["kind"]](spec)
+
+
+def summarize(config, results):
+    specs = runs(config)
+    groups = {}
+    for s, r in zip(specs, results):
+        groups.setdefault(s["kind"], []).append((s, r))
+    rows, claims, lines = [], [], []
+
+    exact = {key: [r[key] for _, r in groups["exact"]] for key in (
+        "pieces", "crossings", "knots", "units", "parameters", "mlp_max_error", "target_max_error",
+        "shallow_units", "shallow_pieces", "shallow_crossings", "shallow_max_error")}
+    ks = list(range(1, config["max_k"] + 1))
+    exact["k"] = ks
+    for i, k in enumerate(ks):
+        rows.append({"part": "exact", "k": k, "units": exact["units"][i], "parameters": exact["parameters"][i],
+                     "pieces": exact["pieces"][i], "crossings": exact["crossings"][i],
+                     "shallow_units_needed": exact["shallow_units"][i]})
+    all_match = all(p == 2 ** k and c == 2 ** k for k, p, c in zip(ks, exact["pieces"], exact["crossings"]))
+    kmax = ks[-1]
+    lines.append("tent map composed k times (2k ReLUs): exact pieces and crossings of 1/2")
+    lines.append("  k      " + " ".join(f"{k:>5}" for k in ks))
+    lines.append("  pieces " + " ".join(f"{p:>5}" for p in exact["pieces"]))
+    lines.append("  cross. " + " ".join(f"{c:>5}" for c in exact["crossings"]))
+    claims += [
+        claim_close(f"pieces_k{kmax}", f"T^{kmax} from {2 * kmax} ReLUs has 2^{kmax} linear pieces (exact count)",
+                    exact["pieces"][-1], 2 ** kmax, atol=0),
+        claim_close(f"crossings_k{kmax}", f"T^{kmax} crosses 1/2 exactly 2^{kmax} times", exact["crossings"][-1],
+                    2 ** kmax, atol=0),
+        claim_close("pieces_all_k", f"pieces = crossings = 2^k for every k = 1..{kmax} (1 = all)", float(all_match),
+                    1.0, atol=0),
+        claim_close("mlp_exact", "ffbench MLP.forward with the tent weights equals the exact function at every "
+                    "knot, every k (max abs error)", max(exact["mlp_max_error"]), 0.0, atol=0),
+        claim_close("shallow_exact_2k", "a 1-hidden-layer net of 2^k ReLUs reproduces T^k exactly "
+                    "(max abs error at the knots, every k)", max(exact["shallow_max_error"]), 0.0, atol=0,
+                    note=f"{exact['shallow_units'][-1]} units for k={kmax} against {2 * kmax} in the deep net"),
+    ]
+
+    shallow = {}
+    for s, r in groups.get("shallow", []):
+        e = shallow.setdefault(str(s["k"]), {key: [] for key in r})
+        for key, v in r.items():
+            e[key].append(v)
+        rows.append({"part": "shallow", "k": s["k"], "width": s["width"], "lstsq_l1": r["lstsq_l1"],
+                     "trained_l1": r["trained_l1"], "lstsq_rms": r["lstsq_rms"], "trained_rms": r["trained_rms"],
+                     "piece_bound_l1": r["bound"]})
+    if shallow:
+        lines.append("shallow width w on T^k: L1 error, least squares on uniform knots / trained  [piece bound]")
+        ratios = []
+        for k, e in shallow.items():
+            lines.append(f"  k={k}: " + "  ".join(
+                f"w={w}: {a:.3f}/{b:.3f} [{c:.3f}]" for w, a, b, c in
+                zip(config["shallow_widths"], e["lstsq_l1"], e["trained_l1"], e["bound"])))
+            ratios += [min(a, b) / c for a, b, c in zip(e["lstsq_l1"], e["trained_l1"], e["bound"]) if c > 0]
+        claims.append(claim_greater("shallow_above_bound", "no shallow net beats the piece-count bound: min over "
+                                    "k, w (bound > 0) of L1 error / bound", min(ratios) if ratios else float("nan"),
+                                    1.0, note=f"{len(ratios)} (k, w) pairs with a positive bound"))
+
+    compare = {}
+    for s, r in groups.get("compare", []):
+        c = compare.setdefault(str(s["pair"]), {"deep": {"sizes": None, "runs": []},
+                                                "shallow": {"sizes": None, "runs": []}})
+        c[s["arch"]]["sizes"] = s["sizes"]
+        c[s["arch"]]["runs"].append({key: r[key] for key in ("parameters", "l1", "rms", "mse", "final_loss",
+                                                              "loss_curve", "fit")})
+        rows.append({"part": "compare", "k": s["k"], "width": s["pair"], "arch": s["arch"],
+                     "sizes": "-".join(map(str, s["sizes"])), "repeat": s["repeat"], "parameters": r["parameters"],
+                     "trained_l1": r["l1"], "trained_rms": r["rms"]})
+    if compare:
+        k = config["compare_k"]
+        fail_level = FAIL_FRACTION / 12.0  # Var(T^k) on [0, 1] is 1/12 for every k
+        lines.append(f"trained deep-narrow vs shallow-wide on T^{k} (equal parameters): MSE per seed")
+        for pair, c in compare.items():
+            for arch in ("deep", "shallow"):
+                mses = [x["mse"] for x in c[arch]["runs"]]
+                c[arch]["median_mse"] = float(np.median(mses))
+                c[arch]["failed"] = float(np.mean(np.array(mses) > fail_level))
+                lines.append(f"  {arch:<7} {'-'.join(map(str, c[arch]['sizes'])):<16} "
+                             f"{c[arch]['runs'][0]['parameters']:>4} params: "
+                             + " ".join(f"{m:.2e}" for m in mses) + f"  (failed {c[arch]['failed']:.0%})")
+            claims.append(claim_less(f"deep{pair}_beats_shallow", f"trained deep net of width {pair} ({k} layers) "
+                                     "reaches a lower MSE than the shallow net of equal size (median MSE ratio "
+                                     "deep/shallow)", c["deep"]["median_mse"] / c["shallow"]["median_mse"], 1.0,
+                                     note=f"deep failed to train in {c['deep']['failed']:.0%} of seeds, "
+                                     f"shallow in {c['shallow']['failed']:.0%}"))
+        narrow = compare[str(min(config["compare_widths"]))]["deep"]
+        claims.append(claim_less("deep_narrow_finds_construction", "training finds the exact width-2 solution "
+                                 "that exists (best MSE of the deep width-2 net over seeds)",
+                                 min(x["mse"] for x in narrow["runs"]), 0.0, tolerance=1e-3,
+                                 note="the construction has MSE 0; training from random init usually does not "
+                                 "find it"))
+    return {"data": {"exact": exact, "shallow": shallow, "shallow_k": config["shallow_k"],
+                     "shallow_widths": config["shallow_widths"], "compare": compare, "compare_k": config["compare_k"],
+                     "picture_k": config["picture_k"], "plot_x": np.linspace(0.0, 1.0, PLOT_POINTS)},
+            "rows": rows, "claims": claims, "table": "\n".join(lines)}
+
+
+def render(record, out_dir, formats):
+    d = record["data"]
+    paths = []
+    ex = d["exact"]
+    x = np.asarray(d["plot_x"])
+
+    fig, axes = figure("double", height=2.5, ncols=2)
+    ax = axes[0]
+    for k in d["picture_k"]:
+        ax.plot(x, data.target("sawtooth", k=k)(x), marker="", label=f"$T^{{{k}}}$: {2 ** k} pieces, {2 * k} units")
+    ax.set_xlabel("$x$")
+    ax.set_ylabel("$T^k(x)$")
+    ax.set_title("tent map composed $k$ times")
+    ax.legend(loc="upper center", ncols=1, fontsize=6, bbox_to_anchor=(0.5, 1.0), framealpha=1.0)
+    ax.set_ylim(-0.02, 1.45)
+    ax = axes[1]
+    ks = np.asarray(ex["k"])
+    ax.semilogy(ks, ex["pieces"], label="pieces (exact count)")
+    ax.semilogy(ks, ex["crossings"], label="crossings of 1/2", linestyle="none", markerfacecolor="none")
+    ax.semilogy(ks, ex["units"], label="units of the deep net ($2k$)")
+    theory(ax, ks, 2.0 ** ks, label="$2^k$ (= shallow units needed)")
+    ax.set_xlabel("compositions $k$")
+    ax.set_ylabel("count")
+    ax.set_title("exact counts")
+    ax.legend(loc="upper left")
+    paths += save_figure(fig, out_dir, "depth_sawtooth", formats)
+
+    if d["shallow"]:
+        widths = np.asarray(d["shallow_widths"], float)
+        fig, axes = figure("double", height=2.6, ncols=2, sharey=True)
+        for ax, method, title in ((axes[0], "lstsq_l1", "uniform knots, least squares"),
+                                  (axes[1], "trained_l1", "trained (Adam)")):
+            for k in map(str, d["shallow_k"]):
+                e = d["shallow"][k]
+                line, = ax.loglog(widths, np.maximum(e[method], 1e-6), label=f"$k={k}$")
+                bound = np.asarray(e["bound"])
+                ok = bound > 0
+                if ok.any():
+                    ax.plot(widths[ok], bound[ok], marker="", linestyle=":", linewidth=0.8, color=line.get_color())
+            ax.set_xscale("log", base=2)
+            ax.set_xticks(widths, [str(int(w)) for w in widths])
+            ax.minorticks_off()
+            ax.set_xlabel("width $w$ (one hidden layer)")
+            ax.set_title(title)
+        axes[0].plot([], [], color="0.3", linestyle=":", marker="", label="piece-count bound")
+        axes[0].set_ylabel(r"$\int_0^1 |f - T^k|$")
+        axes[0].legend(loc="lower left", fontsize=6)
+        paths += save_figure(fig, out_dir, "depth_shallow", formats)
+
+    if d["compare"]:
+        pairs = sorted(d["compare"], key=int)
+        fig, axes = figure("double", height=2.5, ncols=len(pairs) + 1)
+        ax = axes[0]
+        for i, pair in enumerate(pairs):
+            for j, arch in enumerate(("deep", "shallow")):
+                c = d["compare"][pair][arch]
+                mses = [r["mse"] for r in c["runs"]]
+                xpos = 2 * i + j + np.linspace(-0.15, 0.15, len(mses))
+                ax.semilogy(xpos, mses, linestyle="none", color=f"C{j}", marker="os"[j],
+                            label=arch if i == 0 else None)
+        theory(ax, [-0.5, 2 * len(pairs) - 0.5], [1 / 12, 1 / 12], label="Var$(T^k)$: learned nothing")
+        ax.set_xticks(range(2 * len(pairs)), [f"{'-'.join(map(str, d['compare'][p][a]['sizes'][1:-1]))}"
+                                              if a == "deep" else f"{d['compare'][p][a]['sizes'][1]}"
+                                              for p in pairs for a in ("deep", "shallow")], fontsize=5)
+        ax.set_xlabel("hidden widths")
+        ax.set_ylabel("MSE")
+        ax.set_title(f"$T^{{{d['compare_k']}}}$, equal parameters")
+        ax.legend(loc="lower left", fontsize=6)
+        k = d["compare_k"]
+        for ax, pair in zip(axes[1:], pairs):
+            theory(ax, x, data.target("sawtooth", k=k)(x), label="target", linewidth=1.2)
+            for j, arch in enumerate(("deep", "shallow")):
+                c = d["compare"][pair][arch]
+                best = min(c["runs"], key=lambda r: r["mse"])
+                ax.plot(x, best["fit"], marker="", color=f"C{j}", linestyle=("-", "--")[j],
+                        label=f"{arch} ({best['parameters']} params), best seed")
+            ax.set_title(f"deep width {pair} vs shallow")
+            ax.set_xlabel("$x$")
+            ax.set_ylim(-0.1, 1.5)
+            ax.legend(loc="upper center", fontsize=6)
+        paths += save_figure(fig, out_dir, "depth_compare", formats)
+    return paths
+
+
+if __name__ == "__main__":
+    from ffbench.studies.framework import main
+
+    main(__name__)

@@ -1,0 +1,315 @@
+"""XOR: no line separates it, one hidden layer does (Minsky & Papert 1969; Rumelhart, Hinton & Williams 1986).
+
+Claims checked:
+
+- A linear classifier ``sign(w . x + b)`` gets at most 3 of the 4 XOR corners right (accuracy <= 0.75).
+  Proof by exhaustion: of the 16 labellings of the corners, a linear-programming feasibility test
+  (``y_i (w . x_i + b) >= 1``) finds exactly 14 separable ones, and the best of them agrees with XOR on 3
+  corners.  The least-squares linear fit to the 0/1 labels is the constant 1/2 (it carries no
+  information), and a logistic regression trained by ffbench stays at <= 0.75.  On the noisy training
+  set the best linear classifier is found exactly by enumerating the lines through pairs of points.
+- A net with one hidden layer (2 or 4 units, per activation) trained with Adam on the cross-entropy
+  reaches 100% on the corners.  With 2 hidden units training often stalls in a local minimum: the study
+  reports the fraction of seeds that succeed, not only the best one.
+
+Figures: the decision regions of a trained 2-unit net per activation with the lines ``w_j . x + b_j = 0``
+of its hidden units drawn over the data, next to the best linear classifier; and the corner accuracy of
+every seed per activation and width against the linear limit 0.75.
+"""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+from scipy.optimize import linprog
+
+from ffbench import MLP, data
+from ffbench.optim import Adam
+from ffbench.studies.framework import claim_close, claim_greater, claim_less, derive_seed
+from ffbench.style import figure, save_figure, theory_hline
+from ffbench.threads import threads
+from ffbench.train import accuracy, train
+
+NAME = "xor"
+VERSION = "1"
+DEFAULTS = {
+    "seed": 0,
+    "activations": ["sigmoid", "tanh", "relu", "gelu"],
+    "widths": [2, 4],
+    "repeats": 10,
+    "n_per_corner": 25,
+    "noise": 0.15,
+    "epochs": 500,
+    "lr": 0.05,
+    "grid": 61,
+}
+QUICK = {"activations": ["sigmoid", "tanh", "relu"], "repeats": 3, "epochs": 300, "grid": 31}
+
+# Weight initialiser per activation: Glorot for the saturating ones, He for the rectifiers.
+INITS = {"sigmoid": "xavier_normal", "tanh": "xavier_normal", "relu": "he_normal", "leaky_relu": "he_normal",
+         "gelu": "he_normal", "silu": "he_normal", "elu": "he_normal", "softplus": "he_normal"}
+EXTENT = (-0.5, 1.5)  # the square drawn and gridded around the unit square
+
+
+def _dataset(config_or_spec):
+    return data.xor(config_or_spec["n_per_corner"], config_or_spec["noise"], seed=config_or_spec["data_seed"])
+
+
+def runs(config):
+    common = {"n_per_corner": config["n_per_corner"], "noise": config["noise"],
+              "data_seed": derive_seed(config["seed"], "data")}
+    specs = [{"kind": "linear", **common, "seed": derive_seed(config["seed"], "linear"),
+              "epochs": config["epochs"], "lr": config["lr"]}]
+    for act in config["activations"]:
+        for width in config["widths"]:
+            for r in range(config["repeats"]):
+                specs.append({"kind": "net", "activation": act, "width": width, "repeat": r, **common,
+                              "seed": derive_seed(config["seed"], act, width, r), "epochs": config["epochs"],
+                              "lr": config["lr"], "grid": config["grid"]})
+    return specs
+
+
+def separable_labelings(points):
+    """Which of the 2^n labellings of ``points`` (n, 2) a line separates: LP feasibility of
+    ``s_i (w . x_i + b) >= 1`` in (w, b).  Returns a list of (labels tuple, separable bool)."""
+    out = []
+    for labels in itertools.product((0, 1), repeat=len(points)):
+        s = 2.0 * np.array(labels) - 1.0
+        a_ub = -s[:, None] * np.hstack([points, np.ones((len(points), 1))])
+        res = linprog(np.zeros(3), A_ub=a_ub, b_ub=-np.ones(len(points)), bounds=[(None, None)] * 3,
+                      method="highs")
+        out.append((labels, res.status == 0))
+    return out
+
+
+def best_line(X, labels):
+    """The exact best 0-1 accuracy of ``sign(w . x + b)`` on 2-D points in general position.
+
+    An optimal line can be moved until it passes through two data points; a small perturbation then puts
+    those two on whichever side is right.  So the best accuracy is the max over pairs (i, j) and both
+    orientations of (correct points off the line + 2) / n, and the constant classifiers.
+    Returns (accuracy, (i, j, orientation)) with orientation +1 or -1 (None for a constant).
+    """
+    n = len(X)
+    i, j = np.triu_indices(n, 1)
+    d = X[j] - X[i]
+    normal = np.stack([-d[:, 1], d[:, 0]], axis=1)                    # (pairs, 2)
+    side = normal @ X.T - np.sum(normal * X[i], axis=1)[:, None]      # (pairs, n): signed distance * |d|
+    off = np.ones_like(side, dtype=bool)
+    off[np.arange(len(i)), i] = off[np.arange(len(i)), j] = False
+    positive = labels[None, :] == 1
+    correct_plus = np.sum(off & ((side > 0) == positive), axis=1) + 2
+    correct_minus = np.sum(off & ((side < 0) == positive), axis=1) + 2
+    best = max(int(labels.sum()), int(n - labels.sum()))
+    choice = None
+    for orient, counts in ((1, correct_plus), (-1, correct_minus)):
+        k = int(np.argmax(counts))
+        if counts[k] > best:
+            best, choice = int(counts[k]), (int(i[k]), int(j[k]), orient)
+    return best / n, choice
+
+
+def _run_linear(spec):
+    corners, corner_labels = data.xor()
+    table = separable_labelings(corners)
+    separable = [lab for lab, ok in table if ok]
+    agreement = [float(np.mean(np.array(lab) == corner_labels)) for lab in separable]
+    # Least squares on the corners: [x1, x2, 1] @ beta = y; XOR's labels are orthogonal to x1, x2 and
+    # the constant after centring, so beta = (0, 0, 1/2).
+    design = np.hstack([corners, np.ones((4, 1))])
+    beta = np.linalg.lstsq(design, corner_labels.astype(float), rcond=None)[0]
+    X, y = _dataset(spec)
+    noisy_best, choice = best_line(X, y)
+    model = MLP([2, 1], activation="identity", init="xavier_normal", seed=spec["seed"])
+    hist = train(model, X, y.astype(float)[:, None], loss="bce_with_logits", optimizer=Adam(model, lr=spec["lr"]),
+                 epochs=spec["epochs"], batch_size=len(X), seed=spec["seed"])
+    line = None
+    if choice is not None:
+        a, b, orient = choice
+        line = [X[a].tolist(), X[b].tolist(), orient]
+    return {"separable": [list(lab) for lab in separable], "n_labelings": len(table),
+            "separable_agreement": agreement, "xor_separable": bool(any(
+                lab == tuple(corner_labels) for lab in separable)),
+            "lstsq_beta": beta, "lstsq_pred": design @ beta,
+            "noisy_best_accuracy": noisy_best, "noisy_best_line": line,
+            "logistic_corner_accuracy": accuracy(model, corners, corner_labels),
+            "logistic_train_accuracy": accuracy(model, X, y), "logistic_final_loss": hist.epoch_loss[-1]}
+
+
+def _grid(n):
+    g = np.linspace(*EXTENT, n)
+    gx, gy = np.meshgrid(g, g)
+    return np.column_stack([gx.ravel(), gy.ravel()])
+
+
+def _run_net(spec):
+    X, y = _dataset(spec)
+    corners, corner_labels = data.xor()
+    act = spec["activation"]
+    model = MLP([2, spec["width"], 1], activation=act, init=INITS.get(act, "xavier_normal"), seed=spec["seed"],
+                bias_init="standard_uniform")
+    hist = train(model, X, y.astype(float)[:, None], loss="bce_with_logits",
+                 optimizer=Adam(model, lr=spec["lr"]), epochs=spec["epochs"], batch_size=len(X), seed=spec["seed"])
+    logits = model.forward(_grid(spec["grid"]))[:, 0]
+    return {"corner_accuracy": accuracy(model, corners, corner_labels), "train_accuracy": accuracy(model, X, y),
+            "final_loss": hist.epoch_loss[-1], "diverged": hist.diverged,
+            "W1": model.weights[0], "b1": model.biases[0], "W2": model.weights[1][:, 0], "b2": model.biases[1],
+            "grid_logits": logits}
+
+
+RUNNERS = {"linear": _run_linear, "net": _run_net}
+
+
+def run(spec):
+    # Nets of a few units: Numba's thread team costs far more than it saves (10x on a busy 2-core
+    # machine), and 1 and 2 threads give identical bits, so each run uses one.
+    with threads(1):
+        return RUNNERS[spec["kind"]](spec)
+
+
+def summarize(config, results):
+    specs = runs(config)
+    lin = results[0]
+    nets = [(s, r) for s, r in zip(specs, results) if s["kind"] == "net"]
+    X, y = _dataset({**config, "data_seed": specs[0]["data_seed"]})
+    rows, per = [], {}
+    for s, r in nets:
+        rows.append({"activation": s["activation"], "width": s["width"], "repeat": s["repeat"], "seed": s["seed"],
+                     "corner_accuracy": r["corner_accuracy"], "train_accuracy": r["train_accuracy"],
+                     "final_loss": r["final_loss"]})
+        per.setdefault(s["activation"], {}).setdefault(str(s["width"]), []).append(r)
+    rows.append({"activation": "linear (logistic)", "width": 0, "repeat": 0, "seed": specs[0]["seed"],
+                 "corner_accuracy": lin["logistic_corner_accuracy"],
+                 "train_accuracy": lin["logistic_train_accuracy"], "final_loss": lin["logistic_final_loss"]})
+
+    accuracies, success, shown = {}, {}, {}
+    smallest = str(min(config["widths"]))
+    for act in config["activations"]:
+        accuracies[act] = {w: [r["corner_accuracy"] for r in rs] for w, rs in per[act].items()}
+        success[act] = {w: float(np.mean(np.array(a) == 1.0)) for w, a in accuracies[act].items()}
+        # The panel shows the first seed of the smallest width that solved XOR (else its best seed).
+        candidates = per[act][smallest]
+        pick = next((r for r in candidates if r["corner_accuracy"] == 1.0),
+                    max(candidates, key=lambda r: r["train_accuracy"]))
+        shown[act] = {k: pick[k] for k in ("W1", "b1", "W2", "b2", "grid_logits", "corner_accuracy",
+                                           "train_accuracy")}
+    best_separable = max(lin["separable_agreement"])
+    claims = [
+        claim_close("separable_labelings", "exactly 14 of the 16 labellings of the corners are linearly separable "
+                    "(LP feasibility); XOR and its complement are not", len(lin["separable"]), 14, atol=0),
+        claim_close("linear_max_accuracy", "best linear classifier on the 4 corners: 3 of 4 right "
+                    "(max agreement of a separable labelling with XOR)", best_separable, 0.75, atol=0),
+        claim_close("lstsq_constant", "least-squares linear fit to the XOR labels is the constant 1/2 "
+                    "(max |prediction - 1/2| on the corners)",
+                    float(np.max(np.abs(np.asarray(lin["lstsq_pred"]) - 0.5))), 0.0, atol=1e-12),
+        claim_less("logistic_accuracy", "trained logistic regression (ffbench, Adam) on the corners <= 0.75",
+                   lin["logistic_corner_accuracy"], 0.75),
+        claim_less("noisy_linear_accuracy", "exact best line on the noisy training set (pairs of points) <= 0.75, "
+                   "up to points that the noise carries across", lin["noisy_best_accuracy"], 0.75,
+                   tolerance=0.02, note=f"{len(X)} points, noise {config['noise']}"),
+    ]
+    for act in config["activations"]:
+        best = max(max(a) for a in accuracies[act].values())
+        note = ", ".join(f"width {w}: {success[act][w]:.0%} of seeds" for w in sorted(success[act], key=int))
+        claims.append(claim_close(f"hidden_{act}", f"one hidden layer of {act} units solves XOR "
+                                  "(best corner accuracy over widths and seeds)", best, 1.0, atol=0, note=note))
+    widest = str(max(config["widths"]))
+    rate = float(np.mean([success[a][widest] for a in config["activations"]]))
+    claims.append(claim_greater("success_rate_widest", f"with {widest} hidden units training solves XOR from "
+                                "at least 80% of seeds (fraction of seeds x activations reaching 100%)", rate, 0.8,
+                                note=f"width {smallest}: "
+                                f"{np.mean([success[a][smallest] for a in config['activations']]):.0%}"))
+
+    lines = [f"{'activation':<10}" + "".join(f"  width {w}: solved" for w in sorted(success[config['activations'][0]],
+                                                                                      key=int))]
+    for act in config["activations"]:
+        lines.append(f"{act:<10}" + "".join(f"  {success[act][w]:>15.0%}" for w in sorted(success[act], key=int)))
+    lines.append(f"linear: best on corners {best_separable:.2f}, exact best line on noisy set "
+                 f"{lin['noisy_best_accuracy']:.3f}, logistic regression {lin['logistic_corner_accuracy']:.2f}")
+    return {"data": {"X": X, "y": y, "extent": list(EXTENT), "grid": config["grid"],
+                     "accuracies": accuracies, "success": success, "shown": shown,
+                     "linear": {k: lin[k] for k in ("separable", "separable_agreement", "lstsq_beta",
+                                                    "noisy_best_accuracy", "noisy_best_line",
+                                                    "logistic_corner_accuracy")}},
+            "rows": rows, "claims": claims, "table": "\n".join(lines)}
+
+
+def _draw_line(ax, normal, offset, **style):
+    """The line normal . x + offset = 0 across the drawn square."""
+    lo, hi = EXTENT
+    t = np.linspace(lo, hi, 2)
+    style = {"marker": "", **style}
+    if abs(normal[1]) > abs(normal[0]):
+        ax.plot(t, -(normal[0] * t + offset) / normal[1], **style)
+    else:
+        ax.plot(-(normal[1] * t + offset) / normal[0], t, **style)
+
+
+def _scatter(ax, X, y):
+    for label, marker, face in ((0, "o", "white"), (1, "s", "black")):
+        pts = X[y == label]
+        ax.scatter(pts[:, 0], pts[:, 1], s=6, marker=marker, facecolors=face, edgecolors="black", linewidths=0.4,
+                   zorder=3, label=f"class {label}")
+
+
+def render(record, out_dir, formats):
+    d = record["data"]
+    X, y = np.asarray(d["X"]), np.asarray(d["y"])
+    acts = record["config"]["activations"]
+    n = d["grid"]
+    g = np.linspace(*d["extent"], n)
+    paths = []
+
+    ncols = len(acts) + 1
+    fig, axes = figure("double", height=7.0 / ncols + 0.45, ncols=ncols, sharey=True)
+    ax = axes[0]
+    _scatter(ax, X, y)
+    line = d["linear"]["noisy_best_line"]
+    if line is not None:
+        (p, q, _) = line
+        p, q = np.asarray(p), np.asarray(q)
+        normal = np.array([-(q - p)[1], (q - p)[0]])
+        _draw_line(ax, normal, -normal @ p, color="0.2", linewidth=1.0, linestyle="-")
+    ax.set_title(f"best line: {d['linear']['noisy_best_accuracy']:.0%}")
+    for ax, act in zip(axes[1:], acts):
+        s = d["shown"][act]
+        prob = 1.0 / (1.0 + np.exp(-np.clip(np.asarray(s["grid_logits"], float), -50, 50))).reshape(n, n)
+        ax.contourf(g, g, prob, levels=[0, 0.5, 1], colors=["0.97", "0.78"])
+        ax.contour(g, g, prob, levels=[0.5], colors="black", linewidths=0.8)
+        W1, b1 = np.asarray(s["W1"]), np.asarray(s["b1"])
+        for j in range(W1.shape[1]):
+            _draw_line(ax, W1[:, j], b1[j], color="#D55E00", linewidth=0.7, linestyle=(0, (3, 1.5)))
+        _scatter(ax, X, y)
+        ax.set_title(f"{act}, {W1.shape[1]} units: {s['corner_accuracy']:.0%}")
+    for ax in axes:
+        ax.set_xlim(*d["extent"])
+        ax.set_ylim(*d["extent"])
+        ax.set_aspect("equal")
+        ax.set_xlabel("$x_1$")
+    axes[0].set_ylabel("$x_2$")
+    paths += save_figure(fig, out_dir, "xor_boundaries", formats)
+
+    fig, ax = figure("single")
+    widths = sorted({w for a in acts for w in d["accuracies"][a]}, key=int)
+    offsets = np.linspace(-0.2, 0.2, len(widths)) if len(widths) > 1 else [0.0]
+    rng = np.random.default_rng(0)  # fixed jitter so the figure is byte-stable
+    for w, off in zip(widths, offsets):
+        xs, ys = [], []
+        for i, act in enumerate(acts):
+            acc = np.asarray(d["accuracies"][act][w])
+            xs += list(i + off + rng.uniform(-0.04, 0.04, len(acc)))
+            ys += list(acc + rng.uniform(-0.012, 0.012, len(acc)))
+        ax.plot(xs, ys, linestyle="none", label=f"{w} hidden units")
+    theory_hline(ax, 0.75, label="best linear (3 of 4)")
+    ax.set_xticks(range(len(acts)), acts)
+    ax.set_ylim(0.4, 1.06)
+    ax.set_ylabel("accuracy on the 4 corners")
+    ax.legend(loc="lower right")
+    paths += save_figure(fig, out_dir, "xor_accuracy", formats)
+    return paths
+
+
+if __name__ == "__main__":
+    from ffbench.studies.framework import main
+
+    main(__name__)

@@ -1,0 +1,158 @@
+r"""Mean-field signal propagation in deep random networks, by Gauss-Hermite quadrature.
+
+A plain network with weights :math:`W_{ij} \sim (0, \sigma_w^2 / n)` and biases :math:`b_i \sim (0, \sigma_b^2)`
+carries, in the wide limit, pre-activations that are Gaussian with second moment :math:`q_l` (Poole et al. 2016,
+"Exponential expressivity in deep neural networks through transient chaos"; Schoenholz et al. 2017, "Deep
+information propagation"):
+
+.. math::  q_{l+1} = \sigma_w^2\, E_z\!\left[\phi(\sqrt{q_l}\, z)^2\right] + \sigma_b^2, \qquad z \sim N(0, 1),
+
+with a fixed point :math:`q^*`.  A gradient back-propagated through layer l is multiplied, in mean square, by
+
+.. math::  \chi(q_l) = \sigma_w^2\, E_z\!\left[\phi'(\sqrt{q_l}\, z)^2\right], \qquad \chi_1 = \chi(q^*),
+
+so gradients vanish when :math:`\chi_1 < 1` (the ordered phase) and explode when :math:`\chi_1 > 1` (chaos).
+Special cases: ReLU gives :math:`\chi = \sigma_w^2 / 2` for every q (He et al. 2015: 1/2 per layer with
+Xavier's :math:`\sigma_w^2 = 1`, 1 with He's :math:`\sigma_w^2 = 2`); an odd activation with
+:math:`\phi'(0) = 1` (tanh) and :math:`\sigma_b = 0` has :math:`q^* = 0` and :math:`\chi_1 = \sigma_w^2` for
+:math:`\sigma_w^2 \le 1`, the linear regime of Glorot & Bengio 2010 (:math:`n\,\mathrm{Var}[W] = 1/3` for the
+standard initialisation U[-1/sqrt(n), 1/sqrt(n)]).
+
+Expectations evaluate :math:`\phi` and :math:`\phi'` with the very kernels a network runs (``ffbench.linear``'s
+fused 2-D kernels, float64: already compiled by any model, so the theory adds no compile time) at the nodes of
+probabilists' Gauss-Hermite quadrature (``numpy.polynomial.hermite_e.hermegauss``), with an even number of
+nodes, so that no node sits at z = 0: ``q = 0`` is then the limit q -> 0+, where :math:`\phi'(\sqrt{q} z)`
+takes its one-sided values (ReLU's derivative at exactly 0 is a convention, 0, which the limit does not see).
+"""
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+
+from .activations import activation
+from .linear import fused_kernels
+
+NODES = 160  # even: no node at z = 0 (see the module docstring)
+_Z, _W = np.polynomial.hermite_e.hermegauss(NODES)
+_W = _W / math.sqrt(2.0 * math.pi)  # weights of E over N(0, 1): they sum to 1
+_TINY_SCALE = math.sqrt(np.finfo(np.float64).tiny)  # sqrt(q) for q = 0: the limit q -> 0+
+
+
+def _points(q: float) -> np.ndarray:
+    if not q >= 0:
+        raise ValueError(f"q must be a non-negative number, got {q!r}")
+    scale = math.sqrt(q) if q > 0 else _TINY_SCALE
+    return scale * _Z
+
+
+def gauss_expectation(values) -> float:
+    """:math:`E_z[g(z)]` for z ~ N(0, 1), given ``values = g(nodes())`` (float64, shape (NODES,))."""
+    return float(np.dot(_W, values))
+
+
+def nodes() -> np.ndarray:
+    """The quadrature nodes z (float64, shape (NODES,)) that ``gauss_expectation`` weighs."""
+    return _Z.copy()
+
+
+@functools.lru_cache(maxsize=None)
+def _kernels(name: str, params: tuple):
+    act = activation(name, **dict(params))
+    forward, gradient = fused_kernels(act.name)
+    return forward, gradient, act.value
+
+
+def phi(name: str, x: np.ndarray, **params) -> np.ndarray:
+    """The activation at ``x`` (float64, 1-D), computed by the network's own forward kernel."""
+    forward, _, value = _kernels(name, tuple(sorted(params.items())))
+    z = np.array(x, dtype=np.float64).reshape(1, -1)  # a copy: the kernel adds the bias to z in place
+    out = np.empty_like(z)
+    forward(z, np.zeros(z.shape[1]), out, value)
+    return out[0]
+
+
+def phi_prime(name: str, x: np.ndarray, **params) -> np.ndarray:
+    """The activation's derivative at ``x`` (float64, 1-D), by the network's own gradient kernel."""
+    _, gradient, value = _kernels(name, tuple(sorted(params.items())))
+    z = np.ascontiguousarray(x, dtype=np.float64).reshape(1, -1)
+    out = np.empty_like(z)
+    gradient(z, np.ones_like(z), out, value)
+    return out[0]
+
+
+def second_moment(name: str, q: float, **params) -> float:
+    r""":math:`E_z[\phi(\sqrt{q} z)^2]` for activation ``name``."""
+    return gauss_expectation(phi(name, _points(q), **params) ** 2)
+
+
+def derivative_moment(name: str, q: float, **params) -> float:
+    r""":math:`E_z[\phi'(\sqrt{q} z)^2]` for activation ``name``."""
+    return gauss_expectation(phi_prime(name, _points(q), **params) ** 2)
+
+
+def q_map(name: str, q: float, sigma_w2: float, sigma_b2: float = 0.0, **params) -> float:
+    r"""One layer of the length map: :math:`\sigma_w^2 E[\phi(\sqrt{q} z)^2] + \sigma_b^2`."""
+    return sigma_w2 * second_moment(name, q, **params) + sigma_b2
+
+
+def chi(name: str, q: float, sigma_w2: float, **params) -> float:
+    r"""Mean-square gradient factor of one layer at pre-activation second moment q:
+    :math:`\sigma_w^2 E[\phi'(\sqrt{q} z)^2]`."""
+    return sigma_w2 * derivative_moment(name, q, **params)
+
+
+def q_profile(name: str, q0: float, sigma_w2: float, sigma_b2: float, layers: int, **params) -> np.ndarray:
+    """:math:`q_0, q_1, ..., q_{layers-1}` from the length map started at ``q0`` (float64, shape (layers,))."""
+    q = np.empty(layers)
+    q[0] = q0
+    for l in range(1, layers):
+        q[l] = q_map(name, q[l - 1], sigma_w2, sigma_b2, **params)
+    return q
+
+
+def fixed_point(name: str, sigma_w2: float, sigma_b2: float = 0.0, q0: float = 1.0, tol: float = 1e-13,
+                max_iter: int = 10_000, **params) -> float:
+    r"""The fixed point :math:`q^*` of the length map reached from ``q0`` (by iteration).
+
+    Stops when a step changes q by at most ``tol * max(q, 1e-300)``.  Returns 0.0 when q decays below
+    1e-200 (the ordered linear regime: q* = 0), ``inf`` when it grows above 1e200 (no finite fixed
+    point), and the last iterate after ``max_iter`` steps (a critical point, where q approaches q* = 0
+    only like 1/l).  For ReLU and LeakyReLU the map is linear, :math:`q \mapsto \sigma_w^2 m q + \sigma_b^2`
+    with :math:`m = E[\phi(z)^2]`, and the fixed point is exact: :math:`\sigma_b^2 / (1 - \sigma_w^2 m)` when
+    :math:`\sigma_w^2 m < 1`, ``q0`` itself when :math:`\sigma_w^2 m = 1` and :math:`\sigma_b = 0` (every q
+    is fixed), else ``inf``.
+    """
+    if name in HOMOGENEOUS:
+        slope = sigma_w2 * second_moment(name, 1.0, **params)
+        if slope < 1.0:
+            return sigma_b2 / (1.0 - slope)
+        return float(q0) if slope == 1.0 and sigma_b2 == 0 else math.inf
+    q = float(q0)
+    for _ in range(max_iter):
+        new = q_map(name, q, sigma_w2, sigma_b2, **params)
+        if new < 1e-200:
+            return 0.0
+        if new > 1e200:
+            return math.inf
+        if abs(new - q) <= tol * max(q, 1e-300):
+            return new
+        q = new
+    return q
+
+
+@functools.lru_cache(maxsize=4096)  # pure, and asked again for every seed; a critical map takes max_iter steps
+def chi1(name: str, sigma_w2: float, sigma_b2: float = 0.0, q0: float = 1.0, **params) -> tuple[float, float]:
+    r"""``(chi_1, q*)``: :math:`\chi_1 = \sigma_w^2 E[\phi'(\sqrt{q^*} z)^2]` at the fixed point reached from q0.
+
+    For ``q* = inf`` (no finite fixed point) chi_1 is the limit for large q, which exists for ReLU and
+    LeakyReLU (positively homogeneous: chi does not depend on q) and is NaN otherwise.
+    """
+    q_star = fixed_point(name, sigma_w2, sigma_b2, q0, **params)
+    if math.isinf(q_star):
+        return (chi(name, 1.0, sigma_w2, **params) if name in HOMOGENEOUS else math.nan), q_star
+    return chi(name, q_star, sigma_w2, **params), q_star
+
+
+HOMOGENEOUS = ("relu", "leaky_relu")  # phi(a z) = a phi(z) for a > 0: chi and q_{l+1}/q_l do not depend on q
