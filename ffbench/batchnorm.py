@@ -61,8 +61,9 @@ def eval_forward(z, gamma, beta, eps, running_mean, running_var, xhat, y, invstd
 
 
 @njit(parallel=True, cache=True)
-def train_backward(dy, xhat, gamma, invstd, dz, dgamma, dbeta):
-    """dz (batch, features), dgamma, dbeta (features,) of the training-mode forward."""
+def backward(dy, xhat, gamma, invstd, train, dz, dgamma, dbeta):
+    """dz (batch, features), dgamma, dbeta (features,).  ``train``: of the training-mode forward
+    (batch statistics, the formula above); otherwise of the evaluation mode (an affine map per feature)."""
     n, m = dy.shape
     for jb in prange((m + _BLOCK - 1) // _BLOCK):
         for j in range(jb * _BLOCK, min((jb + 1) * _BLOCK, m)):
@@ -73,25 +74,13 @@ def train_backward(dy, xhat, gamma, invstd, dz, dgamma, dbeta):
                 sum_dy_xhat += dy[i, j] * xhat[i, j]
             dgamma[j] = sum_dy_xhat
             dbeta[j] = sum_dy
-            scale = gamma[j] * invstd[j] / n
-            for i in range(n):
-                dz[i, j] = scale * (n * dy[i, j] - sum_dy - xhat[i, j] * sum_dy_xhat)
-
-
-@njit(parallel=True, cache=True)
-def eval_backward(dy, xhat, gamma, invstd, dz, dgamma, dbeta):
-    """Backward of the evaluation-mode forward (an affine map per feature)."""
-    n, m = dy.shape
-    for jb in prange((m + _BLOCK - 1) // _BLOCK):
-        for j in range(jb * _BLOCK, min((jb + 1) * _BLOCK, m)):
-            sum_dy = 0.0
-            sum_dy_xhat = 0.0
-            for i in range(n):
-                sum_dy += dy[i, j]
-                sum_dy_xhat += dy[i, j] * xhat[i, j]
-                dz[i, j] = dy[i, j] * gamma[j] * invstd[j]
-            dgamma[j] = sum_dy_xhat
-            dbeta[j] = sum_dy
+            if train:
+                scale = gamma[j] * invstd[j] / n
+                for i in range(n):
+                    dz[i, j] = scale * (n * dy[i, j] - sum_dy - xhat[i, j] * sum_dy_xhat)
+            else:
+                for i in range(n):
+                    dz[i, j] = dy[i, j] * gamma[j] * invstd[j]
 
 
 class BatchNorm1d:
@@ -128,6 +117,5 @@ class BatchNorm1d:
     def backward(self, dy: np.ndarray) -> np.ndarray:
         xhat, invstd, train = self._cache
         dz = np.empty_like(dy)
-        (train_backward if train else eval_backward)(dy, xhat, self.gamma, invstd, dz,
-                                                     self.grad_gamma, self.grad_beta)
+        backward(dy, xhat, self.gamma, invstd, train, dz, self.grad_gamma, self.grad_beta)
         return dz
