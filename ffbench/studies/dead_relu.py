@@ -65,13 +65,13 @@ from .. import MLP, data, optim
 from ..activations import activation
 from ..train import accuracy, train
 from .framework import claim_close, claim_greater, claim_less, derive_seed
-from ..style import figure, save_figure, theory
+from ..style import COLORS, figure, save_figure, theory
 
 NAME = "dead_relu"
 VERSION = "1"
 DEFAULTS = {
     "seed": 0,
-    "init": {"inits": ["he_normal", "xavier_normal", "standard_uniform"], "widths": [4, 8, 16, 32, 64],
+    "init": {"inits": ["he_normal", "xavier_normal", "standard_uniform"], "widths": [4, 8, 16, 32],
              "depth": 50, "networks": 100, "points": 128},
     "born": {"widths": [2, 3, 4, 5, 6, 7, 8, 9, 10], "depth": 50, "networks": 5000, "interval_points": 65,
              "schemes": ["symmetric", "rai"], "confidence": 0.95},
@@ -233,8 +233,7 @@ def _run_init(spec):
         model = MLP(sizes, "relu", init=spec["init"], bias_init=BIAS_INITS[spec["init"]], seed=int(s))
         model.forward(X)
         dead[i] = [np.mean((z <= 0).all(axis=0)) for z in model.preactivations[:-1]]
-    return {"dead_fraction": dead.mean(axis=0), "dead_fraction_se": dead.std(axis=0) / math.sqrt(len(seeds)),
-            "born_dead": np.mean(dead == 1.0, axis=0)}
+    return {"dead_fraction": dead.mean(axis=0), "born_dead": np.mean(dead == 1.0, axis=0)}
 
 
 def _run_born(spec):
@@ -284,9 +283,8 @@ def _summarize_init(config, pairs):
     cfg = config["init"]
     layers = np.arange(1, cfg["depth"] + 1)
     by = {(s["init"], s["width"]): r for s, r in pairs}
-    out = {"layers": layers, "widths": cfg["widths"], "inits": cfg["inits"],
+    out = {"layers": layers, "widths": cfg["widths"], "inits": cfg["inits"], "networks": cfg["networks"],
            "dead_fraction": {i: [by[i, w]["dead_fraction"] for w in cfg["widths"]] for i in cfg["inits"]},
-           "dead_fraction_se": {i: [by[i, w]["dead_fraction_se"] for w in cfg["widths"]] for i in cfg["inits"]},
            "born_dead": {i: [by[i, w]["born_dead"] for w in cfg["widths"]] for i in cfg["inits"]},
            "single_input_bound": [expected_inactive_fraction(w, layers) for w in cfg["widths"]]}
     rows = [{"part": "init", "init": i, "width": w, "layer": int(l), "dead_fraction": by[i, w]["dead_fraction"][k],
@@ -372,11 +370,12 @@ def _claims(config, init, born, trained):
     claims.append(claim_greater(
         "dead_units_grow_with_depth", f"{inits[0]}: dead fraction of the last hidden layer minus that of the first "
         "(narrowest width)", he[0, -1] - he[0, 0], 0.0))
-    se = np.maximum(np.asarray(init["dead_fraction_se"][inits[0]]), 1e-12)
+    # A per-network fraction in [0, 1] with mean m has variance <= m (1 - m): a conservative standard error.
+    se = np.sqrt(np.maximum(np.maximum(bound * (1 - bound), he * (1 - he)), 1e-12) / init["networks"])
     claims.append(claim_less(
         "dead_fraction_below_one_input_bound", f"{inits[0]}: dead fraction <= 1 - (1 - 2^-N)^(l-1)/2, the expected "
-        "inactive fraction at one input: largest excess over widths and layers in standard errors of the mean",
-        float(np.max((he - bound) / se)), 4.0, note="4 standard errors: Monte Carlo noise over many cells"))
+        "inactive fraction at one input: largest excess over widths and layers, in standard errors of the mean",
+        float(np.max((he - bound) / se)), 3.0, note="standard error sqrt(m (1 - m) / networks), an upper bound"))
 
     widths, depths, n = born["widths"], born["depths"], born["networks"]
     exact = np.asarray(born["exact"])
@@ -464,7 +463,7 @@ INIT_TITLES = {"he_normal": "He (zero bias)", "xavier_normal": "Xavier (zero bia
 
 
 def _render_init(d, out_dir, formats):
-    fig, axes = figure("double", height=2.4, ncols=len(d["inits"]), sharey=True, squeeze=False)
+    fig, axes = figure("double", height=2.7, ncols=len(d["inits"]), sharey=True, squeeze=False)
     layers = _arr(d["layers"])
     for ax, init in zip(axes[0], d["inits"]):
         for k, w in enumerate(d["widths"]):
@@ -475,12 +474,12 @@ def _render_init(d, out_dir, formats):
         ax.set_xlabel("hidden layer $l$")
         ax.set_ylim(-0.02, 1.02)
     axes[0, 0].set_ylabel("fraction of dead units")
-    axes[0, 0].legend(loc="lower right")
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center", ncol=len(d["widths"]) + 1)
     return save_figure(fig, out_dir, "dead_relu_init", formats)
 
 
 def _render_born(d, out_dir, formats):
-    fig, axes = figure("double", height=2.8, ncols=2, sharey=True)
+    fig, axes = figure("double", height=3.0, ncols=2, sharey=True)
     depths = _arr(d["depths"])
     show = [k for k, w in enumerate(d["widths"]) if w in (2, 3, 4, 6, 8, 10)] or list(range(len(d["widths"])))
     for ax, name, title in zip(axes, ("point", "interval"), ("dead at one input $x = 1$", "born dead on $[-1, 1]$")):
@@ -493,7 +492,7 @@ def _render_born(d, out_dir, formats):
         ax.set_title(title)
         ax.set_xlabel("hidden layers $L$")
     axes[0].set_ylabel(f"P(dead), {d['networks']} nets, {d['confidence']:g} Wilson band")
-    axes[0].legend(loc="upper left", ncol=2)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=len(show) + 1)
     return save_figure(fig, out_dir, "dead_relu_born_dead", formats)
 
 
@@ -502,14 +501,14 @@ def _render_rai(d, out_dir, formats):
         return []
     fig, ax = figure("single")
     depths = _arr(d["depths"])
-    widths = [k for k, w in enumerate(d["widths"]) if w in (2, 4, 6)] or [0]
-    for k in widths:
-        for scheme, label in (("symmetric", "He"), ("rai", "RAI")):
+    widths = [k for k, w in enumerate(d["widths"]) if w in (2, 4, 6, 8)] or [0]
+    for c, k in enumerate(widths):
+        for scheme, label, style, marker in (("symmetric", "He", "-", "o"), ("rai", "RAI", "--", "s")):
             ax.plot(depths, _arr(d[scheme]["interval"]["p"][k]), label=f"{label}, N = {d['widths'][k]}",
-                    markevery=max(1, len(depths) // 8))
+                    color=COLORS[c % len(COLORS)], linestyle=style, marker=marker, markevery=max(1, len(depths) // 8))
     ax.set_xlabel("hidden layers $L$")
     ax.set_ylabel("P(born dead on $[-1, 1]$)")
-    ax.legend(loc="upper left", ncol=2)
+    ax.legend(loc="upper right", bbox_to_anchor=(1.0, 0.8), ncol=2, fontsize=5.5)
     return save_figure(fig, out_dir, "dead_relu_rai", formats)
 
 

@@ -48,12 +48,12 @@ VERSION = "1"
 DEFAULTS = {
     "seed": 0,
     "train": {"depths": [2, 4, 8, 16, 32, 64, 100], "width": 32, "seeds": 3, "points": 256, "epochs": 60,
-              "batch_size": 64, "lr": 0.003},
+              "batch_size": 64, "lrs": [0.001, 0.003, 0.01]},
     "shatter": {"depths": [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 50], "width": 128, "networks": 4, "points": 256,
                 "archs": ["plain", "residual", "plain_bn", "residual_bn"]},
 }
 QUICK = {
-    "train": {"depths": [2, 8, 32], "seeds": 2, "epochs": 20},
+    "train": {"depths": [4, 16], "seeds": 1, "epochs": 40, "lrs": [0.003, 0.01]},
     "shatter": {"depths": [1, 2, 4, 8, 16], "width": 64, "networks": 2},
 }
 
@@ -125,10 +125,10 @@ def input_gradients(model, X):
 
 def runs(config):
     seed, t, s = config["seed"], config["train"], config["shatter"]
-    specs = [{"part": "train", "arch": arch, "depth": d, "replicate": r, "width": t["width"], "points": t["points"],
-              "epochs": t["epochs"], "batch_size": t["batch_size"], "lr": t["lr"],
+    specs = [{"part": "train", "arch": arch, "depth": d, "lr": lr, "replicate": r, "width": t["width"],
+              "points": t["points"], "epochs": t["epochs"], "batch_size": t["batch_size"],
               "seed": derive_seed(seed, "train", d, r)}  # same weights, data and batches for plain and residual
-             for arch in ("plain", "residual") for d in t["depths"] for r in range(t["seeds"])]
+             for arch in ("plain", "residual") for d in t["depths"] for lr in t["lrs"] for r in range(t["seeds"])]
     specs += [{"part": "shatter", "arch": arch, "depth": d, "width": s["width"], "networks": s["networks"],
                "points": s["points"], "seed": derive_seed(seed, "shatter", d)}
               for arch in s["archs"] for d in s["depths"]]
@@ -189,17 +189,31 @@ def _geomean(values):
 
 def _summarize_train(config, pairs):
     t = config["train"]
-    depths = t["depths"]
-    out = {"depths": depths, "width": t["width"], "archs": ["plain", "residual"]}
-    pick = {(s["arch"], s["depth"]): [r for s2, r in pairs if (s2["arch"], s2["depth"]) == (s["arch"], s["depth"])]
-            for s, _ in pairs}
-    for key, agg in (("final_loss", _mean), ("accuracy", _mean), ("grad_first_init", _geomean),
-                     ("grad_first_median", _geomean)):
-        out[key] = {a: [agg([r[key] for r in pick[a, d]]) for d in depths] for a in out["archs"]}
-        out[key + "_runs"] = {a: [[r[key] for r in pick[a, d]] for d in depths] for a in out["archs"]}
-    out["diverged"] = {a: [sum(r["diverged"] for r in pick[a, d]) for d in depths] for a in out["archs"]}
-    out["grad_first_trace"] = {a: pick[a, depths[-1]][0]["grad_first_trace"] for a in out["archs"]}
-    rows = [{"part": "train", "arch": s["arch"], "depth": s["depth"], "replicate": s["replicate"],
+    depths, lrs, archs = t["depths"], t["lrs"], ["plain", "residual"]
+    group = {}
+    for s, r in pairs:
+        group.setdefault((s["arch"], s["depth"], s["lr"]), []).append(r)
+    out = {"depths": depths, "lrs": lrs, "width": t["width"], "archs": archs}
+    for key, agg in (("final_loss", _mean), ("accuracy", _mean), ("grad_first_median", _geomean)):
+        out[key] = {a: [[agg([r[key] for r in group[a, d, lr]]) for lr in lrs] for d in depths] for a in archs}
+    out["diverged"] = {a: [[sum(r["diverged"] for r in group[a, d, lr]) for lr in lrs] for d in depths]
+                       for a in archs}
+    # the first step's gradient comes before any update: the same for every learning rate
+    out["grad_first_init"] = {a: [_geomean([r["grad_first_init"] for r in group[a, d, lrs[0]]]) for d in depths]
+                              for a in archs}
+    best = {"lr": {}, "accuracy": {}, "final_loss": {}, "grad_first_median": {}}
+    for a in archs:
+        picks = []
+        for k in range(len(depths)):
+            acc = np.nan_to_num(np.asarray(out["accuracy"][a][k], dtype=float), nan=-1.0)
+            loss = np.nan_to_num(np.asarray(out["final_loss"][a][k], dtype=float), nan=np.inf)
+            picks.append(int(np.lexsort((loss, -acc))[0]))  # highest accuracy, then lowest loss
+        best["lr"][a] = [lrs[j] for j in picks]
+        for key in ("accuracy", "final_loss", "grad_first_median"):
+            best[key][a] = [out[key][a][k][j] for k, j in enumerate(picks)]
+    out["best"] = best
+    out["grad_first_trace"] = {a: group[a, depths[-1], best["lr"][a][-1]][0]["grad_first_trace"] for a in archs}
+    rows = [{"part": "train", "arch": s["arch"], "depth": s["depth"], "lr": s["lr"], "replicate": s["replicate"],
              **{k: r[k] for k in ("final_loss", "accuracy", "grad_first_init", "grad_first_median", "diverged")}}
             for s, r in pairs]
     return out, rows
@@ -239,17 +253,17 @@ def _claims(tr, sh):
     depths = tr["depths"]
     deep = depths[-1]
     moderate = max([d for d in depths if d <= 8] or [depths[0]])
-    acc = {a: np.asarray(tr["accuracy"][a], dtype=float) for a in tr["archs"]}
+    acc = {a: np.asarray(tr["best"]["accuracy"][a], dtype=float) for a in tr["archs"]}
     k_mod = depths.index(moderate)
     claims = [
-        claim_greater("residual_trains_deep", f"residual (s = 1/sqrt(L)), {deep} hidden layers: training accuracy "
-                      "(He et al.: residual nets stay trainable)", acc["residual"][-1], 0.95),
-        claim_less("plain_fails_deep", f"plain, {deep} hidden layers: training accuracy (folklore: deep plain nets "
-                   "do not train)", acc["plain"][-1], 0.95),
-        claim_greater("plain_trains_moderate", f"plain, {moderate} hidden layers, Adam: training accuracy (moderate "
-                      "depth trains fine)", acc["plain"][k_mod], 0.95),
-        claim_greater("residual_beats_plain_deep", f"{deep} hidden layers: residual minus plain training accuracy",
-                      acc["residual"][-1] - acc["plain"][-1], 0.0),
+        claim_greater("residual_trains_deep", f"residual (s = 1/sqrt(L)), {deep} hidden layers: training accuracy at "
+                      "the best learning rate (He et al.: residual nets stay trainable)", acc["residual"][-1], 0.95),
+        claim_less("plain_fails_deep", f"plain, {deep} hidden layers: training accuracy at the best learning rate "
+                   "(folklore: deep plain nets do not train)", acc["plain"][-1], 0.95),
+        claim_greater("plain_trains_moderate", f"plain, {moderate} hidden layers, Adam: training accuracy at the best "
+                      "learning rate (moderate depth trains fine)", acc["plain"][k_mod], 0.95),
+        claim_greater("residual_beats_plain_deep", f"{deep} hidden layers: residual minus plain training accuracy, "
+                      "each at its best learning rate", acc["residual"][-1] - acc["plain"][-1], 0.0),
     ]
     g = {a: np.asarray(tr["grad_first_init"][a], dtype=float) for a in tr["archs"]}
     claims.append(claim_close(
@@ -268,21 +282,34 @@ def _claims(tr, sh):
                 f"shatter_power_{a}", f"{a}: exponent a of rho ~ L^-a (Balduzzi et al.: about {param:g})",
                 sh["fit"][a], param, atol=0.25, note=f"fit over depths with rho > {RHO_FLOOR:g}"))
     rho = {a: np.asarray(sh["rho1"][a], dtype=float) for a in sh["archs"]}
-    if "plain" in rho and "residual_bn" in rho:
+    slope = {a: np.asarray(sh["spectral_slope"][a], dtype=float) for a in sh["archs"]}
+    deepest = sh["depths"][-1]
+    for res, plain in (("residual", "plain"), ("residual_bn", "plain_bn")):
+        if res in rho and plain in rho:
+            claims.append(claim_greater(
+                f"{res}_more_coherent", f"{deepest} hidden layers: lag-1 autocorrelation of {res} minus {plain} "
+                "(skip connections keep gradients coherent)", rho[res][-1] - rho[plain][-1], 0.0))
+    if "plain_bn" in slope:
         claims.append(claim_greater(
-            "residual_bn_coherent_deep", f"{sh['depths'][-1]} hidden layers: lag-1 autocorrelation of residual+BN "
-            "minus plain (resnets keep gradients coherent)", rho["residual_bn"][-1] - rho["plain"][-1], 0.0))
+            "plain_bn_white_noise", f"plain_bn, {deepest} hidden layers: spectral slope of the gradient (white noise: 0)",
+            slope["plain_bn"][-1], 0.0, tolerance=0.5))
+    if "residual_bn" in slope:
+        claims.append(claim_less(
+            "residual_bn_brown_noise", f"residual_bn, {deepest} hidden layers: spectral slope of the gradient (brown "
+            "noise: -2)", slope["residual_bn"][-1], -2.0, tolerance=0.5))
     return claims
 
 
 def _table(tr, sh):
-    lines = ["Training (two spirals, Adam): accuracy / final loss / first-layer grad norm at init (median in training)"]
+    lines = ["Training (two spirals, Adam; accuracy per learning rate " + ", ".join(f"{lr:g}" for lr in tr["lrs"])
+             + "), first-layer gradient norm at init and its median during training at the best lr"]
     for a in tr["archs"]:
         lines.append(f"  {a}")
         for k, d in enumerate(tr["depths"]):
-            lines.append(f"    L={d:<4} acc {tr['accuracy'][a][k]:.3f}  loss {tr['final_loss'][a][k]:.3g}  "
-                         f"grad {tr['grad_first_init'][a][k]:.3g} ({tr['grad_first_median'][a][k]:.3g})  "
-                         f"diverged {tr['diverged'][a][k]}")
+            accs = " ".join(f"{v:.3f}" for v in tr["accuracy"][a][k])
+            lines.append(f"    L={d:<4} acc {accs}  best lr {tr['best']['lr'][a][k]:g}: loss "
+                         f"{tr['best']['final_loss'][a][k]:.3g}  grad init {tr['grad_first_init'][a][k]:.3g}, "
+                         f"training {tr['best']['grad_first_median'][a][k]:.3g}")
     lines.append("\nShattered gradients: lag-1 autocorrelation of dOut/dx (spectral slope)")
     lines.append("  L     " + "  ".join(f"{a:<18}" for a in sh["archs"]))
     for k, d in enumerate(sh["depths"]):
@@ -305,21 +332,30 @@ def render(record, out_dir, formats):
 
 
 def _render_train(d, out_dir, formats):
-    fig, axes = figure("double", height=2.4, ncols=3)
+    fig, axes = figure("double", height=4.4, nrows=2, ncols=2)
+    axes = axes.ravel()
     depths = _arr(d["depths"])
+    best = d["best"]
     for a in d["archs"]:
-        axes[0].loglog(depths, _arr(d["final_loss"][a]), label=a)
-        axes[1].semilogx(depths, _arr(d["accuracy"][a]), label=a)
+        axes[0].loglog(depths, _arr(best["final_loss"][a]), label=a)
+        axes[1].semilogx(depths, _arr(best["accuracy"][a]), label=a)
         line, = axes[2].loglog(depths, _arr(d["grad_first_init"][a]), label=f"{a}, at init")
-        axes[2].loglog(depths, _arr(d["grad_first_median"][a]), label=f"{a}, training median",
+        axes[2].loglog(depths, _arr(best["grad_first_median"][a]), label=f"{a}, training median",
                        color=line.get_color(), linestyle=":", marker="x")
-    axes[0].set_ylabel("final training loss")
-    axes[1].set_ylabel("training accuracy")
-    axes[2].set_ylabel(r"$\|\partial L / \partial W_1\|_F$")
-    for ax in axes:
+    axes[0].set_ylabel("final training loss (best lr)")
+    axes[1].set_ylabel("training accuracy (best lr)")
+    axes[2].set_ylabel(r"first-layer $\|\partial L / \partial W_1\|_F$")
+    for ax in axes[:3]:
         ax.set_xlabel("hidden layers $L$")
+    for a in d["archs"]:
+        trace = _arr(d["grad_first_trace"][a])
+        axes[3].semilogy(np.linspace(0.0, 1.0, trace.size), trace, label=f"{a}, lr {best['lr'][a][-1]:g}",
+                         markevery=max(1, trace.size // 8))
+    axes[3].set_xlabel(f"fraction of training steps ({d['depths'][-1]} hidden layers, best lr)")
+    axes[3].set_ylabel(r"first-layer $\|\partial L / \partial W_1\|_F$")
     axes[1].legend()
-    axes[2].legend(fontsize=6)
+    axes[2].legend(fontsize=6, loc="best")
+    axes[3].legend(fontsize=6, loc="best")
     return save_figure(fig, out_dir, "residual_training", formats)
 
 
@@ -346,6 +382,7 @@ def _render_shatter(d, out_dir, formats):
     axes[0].set_ylabel(r"lag-1 autocorrelation $\rho_1$ of $\partial f/\partial x$")
     axes[1].axhline(0.0, **{"color": "0.6", "linewidth": 0.5})
     axes[1].axhline(-2.0, **{"color": "0.6", "linewidth": 0.5})
+    axes[1].set_ylim(-2.8, 0.6)  # one BatchNorm layer gives a single step (slope far below -2): off the scale
     axes[1].set_ylabel("spectral slope (0 white, -2 brown)")
     for ax in axes:
         ax.set_xlabel("hidden layers $L$")
