@@ -387,6 +387,7 @@ def render(record, out_dir, formats):
         ax.set_xlabel("sigmoids $n$")
         ax.set_title(f"staircase: {title} (fitted slope)")
         ax.legend(loc="lower left", fontsize=6)
+    axes[0].set_ylabel("error")
     paths += save_figure(fig, out_dir, "approximation_staircase_error", formats)
 
     if d["trained"]:
@@ -419,7 +420,8 @@ def render(record, out_dir, formats):
     if d["barron"]:
         ns = np.asarray(d["barron_n"], float)
         fig, ax = figure("single")
-        for dim, b in d["barron"].items():
+        for dim in map(str, record["config"]["barron_dims"]):
+            b = d["barron"][dim]
             scale = b["bound"]
             ax.errorbar(ns, np.asarray(b["n_mse_mean"]) / scale, yerr=np.asarray(b["n_mse_std"]) / scale,
                         label=f"$d={dim}$", capsize=1.5)
