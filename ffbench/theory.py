@@ -48,13 +48,8 @@ def _points(q: float) -> np.ndarray:
 
 
 def gauss_expectation(values) -> float:
-    """:math:`E_z[g(z)]` for z ~ N(0, 1), given ``values = g(nodes())`` (float64, shape (NODES,))."""
+    """:math:`E_z[g(z)]` for z ~ N(0, 1), given ``values`` = g at the quadrature nodes (float64, (NODES,))."""
     return float(np.dot(_W, values))
-
-
-def nodes() -> np.ndarray:
-    """The quadrature nodes z (float64, shape (NODES,)) that ``gauss_expectation`` weighs."""
-    return _Z.copy()
 
 
 @functools.lru_cache(maxsize=None)
@@ -125,7 +120,8 @@ def fixed_point(name: str, sigma_w2: float, sigma_b2: float = 0.0, q0: float = 1
     is fixed), else ``inf``.
     """
     if name in HOMOGENEOUS:
-        slope = sigma_w2 * second_moment(name, 1.0, **params)
+        a = _kernels(name, tuple(sorted(params.items())))[2]  # the negative slope (0 for ReLU)
+        slope = sigma_w2 * (1.0 + a * a) / 2.0  # exact m; quadrature of the kink would be off by ~1e-14
         if slope < 1.0:
             return sigma_b2 / (1.0 - slope)
         return float(q0) if slope == 1.0 and sigma_b2 == 0 else math.inf

@@ -89,6 +89,7 @@ SIGMA_W2 = {
 }
 
 SIGMOID_BOUND = 0.25  # max sigmoid'(z): the per-layer norm factor when n Var[W] = 1
+MEAN_FIELD_TOLERANCE = 0.1  # |log(measured / predicted)| of a per-layer variance factor: within ~10%
 
 
 # ------------------------------------------------------------------------------------------ the sweep
@@ -187,7 +188,7 @@ def _train(spec):
     norms = np.asarray(history.grad_norms)  # (layers, steps)
     return {
         "epoch_loss": history.epoch_loss, "diverged": history.diverged,
-        "grad_norm_mean": norms.mean(axis=1), "grad_norm_first": norms[0], "grad_norm_last": norms[-1],
+        "grad_norm_mean": norms.mean(axis=1),
         "weight_change": [float(np.linalg.norm(w - w0) / np.linalg.norm(w0))
                           for w, w0 in zip(model.weights, initial)],
     }
@@ -247,6 +248,7 @@ def _analyse(spec, result, mid):
         "forward_factor_theory": per_layer_factor(q_th, lo, hi),
         "chi1": chi1, "q_star": q_star,
         "first_to_last": wg[0] / wg[-1],
+        "delta_first_to_last": result["delta_norm"][0] / result["delta_norm"][-1],
         "q_theory": q_th, "delta_norm_theory": norm_th,
     }
 
@@ -270,7 +272,7 @@ def summarize(config, results):
             entry = {key: _geomean([results[i][key] for i in idx])
                      for key in ("q", "delta_norm", "delta_var", "weight_grad_norm")}
             entry.update({key: [analysed[i][key] for i in idx]
-                          for key in ("backward_factor", "forward_factor", "first_to_last")})
+                          for key in ("backward_factor", "forward_factor", "first_to_last", "delta_first_to_last")})
             entry.update({key: a0[key] for key in ("backward_factor_theory", "forward_factor_theory", "chi1",
                                                    "q_star", "q_theory", "delta_norm_theory")})
             entry["sigma_w2"] = s0["sigma_w2"]
@@ -290,7 +292,8 @@ def summarize(config, results):
                          "backward_factor_theory": entry["backward_factor_theory"], "chi1": entry["chi1"],
                          "q_star": entry["q_star"], "forward_factor": float(np.mean(entry["forward_factor"])),
                          "forward_factor_theory": entry["forward_factor_theory"],
-                         "first_to_last": float(_geomean(entry["first_to_last"]))})
+                         "first_to_last": float(_geomean(entry["first_to_last"])),
+                         "delta_first_to_last": float(_geomean(entry["delta_first_to_last"]))})
 
     sweep_cfg = config["sweep"]
     sweep = {}
@@ -329,6 +332,12 @@ def _mean(values):
     return float(np.mean(values))
 
 
+def _log_ratio(a, b) -> float:
+    """|log(a / b)|: inf when one of them is 0 or infinite, NaN when either is NaN."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return float(abs(np.log(np.float64(a)) - np.log(np.float64(b))))
+
+
 def _claims(config, grid, sweep, training):
     claims = []
     g = grid.get
@@ -362,25 +371,28 @@ def _claims(config, grid, sweep, training):
                                   f"factor {predicted:g} per layer (He et al. 2015)", _mean(e["forward_factor"]),
                                   predicted, rtol=0.1))
     # Mean-field over every activation x init: worst |log(measured / predicted)| of the variance factor.
-    errors = {key: abs(math.log(_mean(e["backward_factor"]) / e["backward_factor_theory"]))
-              for key, e in grid.items()}
+    errors = {key: _log_ratio(_mean(e["backward_factor"]), e["backward_factor_theory"]) for key, e in grid.items()}
     worst = max(errors, key=errors.get)
+    beyond = [key for key in grid if not errors[key] < MEAN_FIELD_TOLERANCE]
     claims.append(claim_less(
         "mean_field_grid", "every activation x init: measured per-layer gradient variance factor matches the "
         "mean-field product of chi(q_l) over the same layers (worst |log ratio|)", errors[worst], 0.0,
-        tolerance=0.1, note=f"worst: {worst}"))
+        tolerance=MEAN_FIELD_TOLERANCE,
+        note=f"worst: {worst}" + (f"; beyond the tolerance: {', '.join(beyond)} (a finite-width effect: "
+                                  "those pre-activations drift slowly through q ~ 1, where fluctuations of "
+                                  "order 1/sqrt(width) accumulate over layers)" if beyond else "")))
     chi_err, agree, total = {}, 0, 0
     for act, s in sweep.items():
         for p in s["points"]:
             m = _mean(p["measured"])
-            chi_err[f"{act}@{p['sigma_w2']:g}"] = abs(math.log(m / p["mean_field"]))
-            agree += (m > 1) == (p["chi1"] > 1) or abs(math.log(p["chi1"])) < 0.05
+            chi_err[f"{act}@{p['sigma_w2']:g}"] = _log_ratio(m, p["mean_field"])
+            agree += (m > 1) == (p["chi1"] > 1) or _log_ratio(p["chi1"], 1.0) < 0.05
             total += 1
     if chi_err:
         worst = max(chi_err, key=chi_err.get)
         claims.append(claim_less(
             "mean_field_sweep", "sigma_w^2 sweep: measured per-layer factor vs mean-field (worst |log ratio|)",
-            chi_err[worst], 0.0, tolerance=0.1, note=f"worst: {worst}"))
+            chi_err[worst], 0.0, tolerance=MEAN_FIELD_TOLERANCE, note=f"worst: {worst}"))
         claims.append(claim_close(
             "order_to_chaos", "sigma_w^2 sweep: gradients vanish exactly where chi_1 < 1 and explode where "
             "chi_1 > 1 (fraction of sweep points in the predicted phase; |log chi_1| < 0.05 counts as critical)",
@@ -390,12 +402,17 @@ def _claims(config, grid, sweep, training):
         claims.append(claim_less(
             "training_sigmoid_first_layer_frozen", "training a deep sigmoid net: the first layer's weights move "
             "less than 1% as much (relatively) as the last layer's", w[0] / w[-1], 0.01))
+    if "tanh" in training:
+        w = training["tanh"]["weight_change"]
+        claims.append(claim_greater(
+            "training_tanh_first_layer_learns", "training a deep tanh net (chi_1 ~ 1 with Xavier): the first "
+            "layer's weights move at least 10% as much (relatively) as the last layer's", w[0] / w[-1], 0.1))
     return claims
 
 
 def _table(config, grid):
     header = f"{'activation':<11} {'init':<9} {'sigma_w2':>8} {'var factor':>10} {'mean-field':>10} " \
-             f"{'chi_1':>8} {'q factor':>9} {'|dW_0|/|dW_L|':>13}"
+             f"{'chi_1':>8} {'q factor':>9} {'|d_0|/|d_L|':>11} {'|dW_0|/|dW_L|':>13}"
     lines = [f"Per-layer factors over hidden layers {_mid_layers(config['depth'], config['mid'])} "
              f"(depth {config['depth']}, width {config['width']}, {config['seeds']} seed(s))", header]
     for key, e in grid.items():
@@ -403,6 +420,7 @@ def _table(config, grid):
         lines.append(f"{act:<11} {LABELS.get(init, init):<9} {e['sigma_w2']:>8.4g} "
                      f"{_mean(e['backward_factor']):>10.4g} {e['backward_factor_theory']:>10.4g} "
                      f"{e['chi1']:>8.4g} {_mean(e['forward_factor']):>9.4g} "
+                     f"{float(_geomean(e['delta_first_to_last'])):>11.3g} "
                      f"{float(_geomean(e['first_to_last'])):>13.3g}")
     return "\n".join(lines)
 
@@ -441,7 +459,7 @@ def _render_profiles(record, out_dir, formats, key, theory_key, stem, ylabel):
         ax.set_ylabel(ylabel)
     for ax in axes[len(config["activations"]):]:
         ax.set_visible(False)
-    axes[0].legend(loc="best")
+    axes[0].legend(loc="lower right" if key == "delta_norm" else "best", fontsize=6)
     return save_figure(fig, out_dir, stem, formats)
 
 
@@ -468,7 +486,8 @@ def _render_histograms(record, out_dir, formats):
 def _render_chi(record, out_dir, formats):
     data = record["data"]
     fig, (ax, bx) = figure("double", height=2.8, ncols=2)
-    for act, s in data["sweep"].items():
+    for act in record["config"]["sweep"]["activations"]:  # config order: the record's keys are sorted
+        s = data["sweep"][act]
         pts = s["points"]
         x = [p["sigma_w2"] for p in pts]
         line, = ax.semilogy(x, [_mean(p["measured"]) for p in pts], linestyle="", label=f"{act}, measured")
@@ -477,14 +496,13 @@ def _render_chi(record, out_dir, formats):
         ax.plot(x, [p["mean_field"] for p in pts], linestyle="", marker="x", color=line.get_color(),
                 markersize=3, label=f"{act}, mean-field (same layers)")
     theory_hline(ax, 1.0)
-    ax.set_xlabel(r"$\sigma_w^2 = n\,\mathrm{Var}[W]$" + f"  ($\\sigma_b^2$ = {record['config']['sweep']['sigma_b2']:g})")
+    sigma_b2 = record["config"]["sweep"]["sigma_b2"]
+    ax.set_xlabel(rf"$\sigma_w^2 = n\,\mathrm{{Var}}[W]$  ($\sigma_b^2$ = {sigma_b2:g})")
     ax.set_ylabel("per-layer gradient variance factor")
     ax.set_title("order (< 1) to chaos (> 1)")
     ax.legend(loc="lower right", fontsize=6)
-    pred, meas = [], []
-    for key, e in data["grid"].items():
-        pred.append(e["chi1"])
-        meas.append(_mean(e["backward_factor"]))
+    pred = [e["chi1"] for e in data["grid"].values()]
+    meas = [_mean(e["backward_factor"]) for e in data["grid"].values()]
     for act in record["config"]["activations"]:
         keys = [k for k in data["grid"] if k.split("/")[0] == act]
         bx.loglog([data["grid"][k]["chi1"] for k in keys], [_mean(data["grid"][k]["backward_factor"]) for k in keys],
@@ -502,7 +520,8 @@ def _render_training(record, out_dir, formats):
     training = record["data"]["training"]
     cfg = record["config"]["training"]
     fig, axes = figure("double", height=2.5, ncols=3)
-    for act, r in training.items():
+    for act in cfg["activations"]:
+        r = training[act]
         loss = np.asarray(r["epoch_loss"], dtype=float)
         axes[0].semilogy(np.arange(1, len(loss) + 1), loss, label=act, markevery=max(1, len(loss) // 8))
         layers = np.arange(len(r["weight_change"]))

@@ -1,0 +1,220 @@
+"""The vanishing-gradient study: its mean-field theory (ffbench.theory), its CLI end to end, caching and
+rendering.  The sweeps run a tiny config (depth 6, width 16) except the one --quick run."""
+import contextlib
+import csv
+import io
+import json
+import math
+import shutil
+
+import numpy as np
+import pytest
+from scipy.special import erf
+
+from ffbench import theory
+from ffbench.studies import framework as fw
+from ffbench.studies import vanishing
+
+TINY = """
+depth = 6
+width = 16
+batch = 16
+seeds = 1
+[histograms]
+layers = 2
+[sweep]
+sigma_w2 = [0.5, 2.0]
+seeds = 1
+[training]
+activations = ["sigmoid", "tanh"]
+depth = 4
+width = 8
+inputs = 4
+samples = 32
+epochs = 1
+batch_size = 32
+"""
+
+STEMS = ("vanishing_gradients", "vanishing_preactivations", "vanishing_histograms", "vanishing_chi",
+         "vanishing_training")
+CLAIMS = {"sigmoid_standard_uniform_per_layer", "sigmoid_xavier_uniform_per_layer", "sigmoid_he_normal_per_layer",
+          "sigmoid_xavier_10_layers", "glorot_standard_tanh", "he_relu_xavier_uniform_backward",
+          "he_relu_xavier_uniform_forward", "he_relu_he_normal_backward", "he_relu_he_normal_forward",
+          "mean_field_grid", "mean_field_sweep", "order_to_chaos", "training_sigmoid_first_layer_frozen",
+          "training_tanh_first_layer_learns"}
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    path = tmp_path / "tiny.toml"
+    path.write_text(TINY)
+    return path
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    """The specs that vanishing.run computes (the framework looks run up by module attribute)."""
+    seen, real = [], vanishing.run
+
+    def counting(spec):
+        seen.append(spec)
+        return real(spec)
+
+    monkeypatch.setattr(vanishing, "run", counting)
+    return seen
+
+
+def numbers(record):
+    return {k: record[k] for k in ("config", "claims", "data", "table", "runs")}
+
+
+# ------------------------------------------------------------------------------------------- theory
+
+def test_tanh_chi1_is_one_at_the_critical_point():
+    # sigma_w^2 = 1, sigma_b = 0: q* = 0 and tanh'(0) = 1, so chi_1 = 1 exactly.
+    assert theory.chi("tanh", 0.0, 1.0) == pytest.approx(1.0, abs=1e-14)
+    chi1, q_star = theory.chi1("tanh", 1.0, 0.0)
+    assert q_star < 1e-3 and chi1 == pytest.approx(1.0, abs=1e-3)  # q -> 0 only like 1/l
+    for s2 in (0.25, 0.5, 0.9):  # ordered linear regime: q* = 0, chi_1 = sigma_w^2 (Glorot & Bengio's 1/3 too)
+        assert theory.chi1("tanh", s2, 0.0) == pytest.approx((s2, 0.0), abs=1e-12)
+    chaos, q_star = theory.chi1("tanh", 2.0, 0.0)
+    assert q_star > 0.1 and chaos > 1.0
+
+
+@pytest.mark.parametrize("sigma_w2", [0.5, 1.0, 2.0, 3.0])
+def test_relu_chi_is_half_sigma_w2_at_every_q(sigma_w2):
+    for q in (0.0, 1e-6, 1.0, 1e6):
+        assert theory.chi("relu", q, sigma_w2) == pytest.approx(sigma_w2 / 2, rel=1e-12)
+    a = 0.2
+    assert theory.chi("leaky_relu", 0.3, sigma_w2, negative_slope=a) == pytest.approx(sigma_w2 * (1 + a * a) / 2)
+    chi1, q_star = theory.chi1("relu", sigma_w2, 0.05)
+    assert chi1 == pytest.approx(sigma_w2 / 2)
+    assert q_star == (pytest.approx(0.05 / (1 - sigma_w2 / 2)) if sigma_w2 < 2 else math.inf)
+
+
+def test_fixed_point_is_a_fixed_point_of_the_length_map():
+    for name, s2, b2 in (("tanh", 2.0, 0.05), ("sigmoid", 1.0, 0.0), ("silu", 1.5, 0.1), ("gelu", 1.0, 0.2)):
+        q = theory.fixed_point(name, s2, b2)
+        assert q > 0 and theory.q_map(name, q, s2, b2) == pytest.approx(q, rel=1e-10)
+
+
+NUMPY_PHI = {  # independent float64 formulas (not ffbench's kernels) with their derivatives
+    "tanh": (np.tanh, lambda x: 1 - np.tanh(x) ** 2),
+    "sigmoid": (lambda x: 1 / (1 + np.exp(-x)), lambda x: np.exp(-x) / (1 + np.exp(-x)) ** 2),
+    "gelu": (lambda x: 0.5 * x * (1 + erf(x / np.sqrt(2))),
+             lambda x: 0.5 * (1 + erf(x / np.sqrt(2))) + x * np.exp(-x * x / 2) / np.sqrt(2 * np.pi)),
+    "silu": (lambda x: x / (1 + np.exp(-x)),
+             lambda x: 1 / (1 + np.exp(-x)) + x * np.exp(-x) / (1 + np.exp(-x)) ** 2),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NUMPY_PHI))
+def test_quadrature_matches_monte_carlo(name):
+    f, df = NUMPY_PHI[name]
+    z = np.random.default_rng(7).standard_normal(400_000)
+    for q in (0.3, 2.5):
+        for quad, values in ((theory.second_moment(name, q), f(np.sqrt(q) * z) ** 2),
+                             (theory.derivative_moment(name, q), df(np.sqrt(q) * z) ** 2)):
+            stderr = values.std() / np.sqrt(values.size)
+            assert abs(quad - values.mean()) < 5 * stderr, (name, q)
+    x = np.linspace(-4, 4, 9)  # and the kernels it evaluates are the same functions
+    np.testing.assert_allclose(theory.phi(name, x), f(x), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(theory.phi_prime(name, x), df(x), rtol=1e-10, atol=1e-15)
+
+
+def test_sigmoid_derivative_bound():
+    for q in (0.0, 0.1, 1.0, 10.0):
+        assert theory.derivative_moment("sigmoid", q) <= 1 / 16 + 1e-15
+    assert theory.derivative_moment("sigmoid", 0.0) == pytest.approx(1 / 16)
+
+
+def test_per_layer_factor_of_a_geometric_profile():
+    values = 3.0 * 0.4 ** np.arange(20)
+    assert vanishing.per_layer_factor(values, 5, 15) == pytest.approx(0.4, rel=1e-12)
+    assert math.isnan(vanishing.per_layer_factor(np.zeros(20), 5, 15))
+
+
+# -------------------------------------------------------------------------------------------- study
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    """One --quick run through the CLI (figures included), shared by the end-to-end and rendering tests."""
+    out = tmp_path_factory.mktemp("quick")
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        record = fw.main(vanishing, ["--quick", "--out", str(out)])
+    return out, record, printed.getvalue()
+
+
+def test_quick_cli_end_to_end(quick):
+    out, record, printed = quick
+    assert record["quick"] is True and record["study"] == "vanishing" and record["cached_runs"] == 0
+    assert record["config"]["depth"] == vanishing.QUICK["depth"]
+    assert json.loads((out / "vanishing.json").read_text()) == record
+    for stem in STEMS:
+        for fmt in ("png", "svg"):
+            assert (out / f"{stem}.{fmt}").stat().st_size > 0, stem
+    claims = {c["name"]: c for c in record["claims"]}
+    assert set(claims) == CLAIMS
+    for c in claims.values():
+        assert {"measured", "predicted", "tolerance", "relation", "holds", "description"} <= set(c)
+        assert isinstance(c["holds"], bool) and c["predicted"] is not None and c["tolerance"] >= 0
+    assert "Claims:" in printed and "Per-layer factors" in printed
+
+    grid = record["data"]["grid"]
+    assert set(grid) == {f"{a}/{i}" for a in vanishing.DEFAULTS["activations"] for i in vanishing.DEFAULTS["inits"]}
+    relu_he = grid["relu/he_normal"]
+    assert relu_he["sigma_w2"] == 2.0 and relu_he["chi1"] == pytest.approx(1.0)
+    assert len(relu_he["q"]) == record["config"]["depth"]
+    with open(out / "vanishing.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert {r["part"] for r in rows} == {"profile", "factor", "sweep", "training"}
+    assert sum(r["part"] == "profile" for r in rows) == 18 * record["config"]["depth"]
+
+
+def test_resume_after_interrupt_recomputes_nothing_finished(tiny, tmp_path, calls, monkeypatch, capsys):
+    real = vanishing.run
+
+    def interrupt_after_five(spec):
+        if len(calls) == 5:
+            raise KeyboardInterrupt
+        return real(spec)
+
+    monkeypatch.setattr(vanishing, "run", interrupt_after_five)
+    with pytest.raises(SystemExit) as exc:
+        fw.main(vanishing, ["--config", str(tiny), "--out", str(tmp_path), "--no-plot"])
+    assert exc.value.code == fw.EXIT_INTERRUPTED
+    assert len(list((tmp_path / ".cache" / "vanishing").glob("*.json"))) == 5
+    assert not (tmp_path / "vanishing.json").exists()
+
+    finished = [fw.canonical(s) for s in calls[:5]]
+    calls.clear()
+    monkeypatch.setattr(vanishing, "run", real)  # the fixture's counting run
+    record = fw.main(vanishing, ["--config", str(tiny), "--out", str(tmp_path), "--no-plot"])
+    assert record["cached_runs"] == 5 and len(calls) == record["runs"] - 5
+    assert not {fw.canonical(s) for s in calls} & set(finished)
+    clean = fw.main(vanishing, ["--config", str(tiny), "--out", str(tmp_path / "clean"), "--no-plot"])
+    assert numbers(record) == numbers(clean)
+
+
+def test_same_seed_same_numbers(tiny, tmp_path):
+    a = fw.main(vanishing, ["--config", str(tiny), "--out", str(tmp_path / "a"), "--no-plot"])
+    b = fw.main(vanishing, ["--config", str(tiny), "--out", str(tmp_path / "b"), "--no-plot"])
+    assert numbers(a) == numbers(b)
+    assert (tmp_path / "a" / "vanishing.csv").read_bytes() == (tmp_path / "b" / "vanishing.csv").read_bytes()
+    c = fw.main(vanishing, ["--config", str(tiny), "--out", str(tmp_path / "c"), "--no-plot", "--seed", "1"])
+    assert c["data"]["grid"] != a["data"]["grid"]
+
+
+def test_render_from_record_alone(quick, tmp_path, monkeypatch):
+    out, _, _ = quick
+    figures = {p.name: p.read_bytes() for stem in STEMS for p in out.glob(f"{stem}.*")}
+    assert len(figures) == 2 * len(STEMS)
+    shutil.copy(out / "vanishing.json", tmp_path / "vanishing.json")  # the record alone: no cache, no figures
+
+    def no_runs(spec):
+        raise AssertionError("rendering must not compute")
+
+    monkeypatch.setattr(vanishing, "run", no_runs)
+    paths = fw.render_record(vanishing, tmp_path / "vanishing.json", tmp_path, ("png", "svg"))
+    assert {p.name: p.read_bytes() for p in paths} == figures
