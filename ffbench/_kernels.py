@@ -15,11 +15,28 @@ Both loops evaluate the same scalar code element by element, so the choice never
 """
 from __future__ import annotations
 
+import hashlib
 import os
+import pathlib
 import types
 
 import numba
 import numpy as np
+
+def _source_digest() -> str:
+    """Hash of ffbench's kernel modules (the top-level ``ffbench/*.py``).
+
+    Numba invalidates a cached kernel when *its own* file changes, not when a function it inlines from
+    another module does (an edited activation in ``activations.py`` or ``fastmath.py`` would leave a
+    stale fused kernel of ``linear.py`` in the cache).  Every specialised kernel carries this digest in
+    its name, so any edit to a kernel module compiles fresh kernels instead of loading stale ones."""
+    digest = hashlib.sha256()
+    for path in sorted(pathlib.Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+SOURCE_DIGEST = _source_digest()
 
 #: Arrays with fewer elements than this run the serial loop of a ``parallel="auto"`` kernel.
 PARALLEL_MIN = int(os.environ.get("FFBENCH_PARALLEL_MIN", 32768))
@@ -55,10 +72,16 @@ def specialise(template, name: str, parallel: bool | str = "auto", **bindings):
     if parallel == "auto":
         return BySize(specialise(template, name + "_serial", False, **bindings),
                       specialise(template, name, True, **bindings), name)
-    env = {"np": np, "prange": numba.prange, "numba": numba}
-    env.update(bindings)
-    fn = types.FunctionType(template.__code__, env, name, template.__defaults__)
-    fn.__qualname__ = name
+    # Without bindings the copy shares its module's globals (names defined later stay visible).
+    env = ({"np": np, "prange": numba.prange, **template.__globals__, **bindings} if bindings
+           else template.__globals__)
+    fn = types.FunctionType(template.__code__, env, f"{name}_{SOURCE_DIGEST}", template.__defaults__)
+    fn.__qualname__ = fn.__name__
     fn.__module__ = template.__module__
     fn.__doc__ = template.__doc__
     return numba.njit(parallel=bool(parallel), cache=True)(fn)
+
+
+def by_size(fn):
+    """Decorator: a cached ``BySize`` kernel (serial and parallel loops) from a plain ``prange`` function."""
+    return specialise(fn, fn.__name__)

@@ -19,12 +19,14 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
+
+from ._kernels import by_size
 
 _BLOCK = 32
 
 
-@njit(parallel=True, cache=True)
+@by_size
 def train_forward(z, gamma, beta, eps, momentum, running_mean, running_var, xhat, y, invstd):
     """Fill xhat, y (batch, features) and invstd (features,); update the running statistics in place."""
     n, m = z.shape
@@ -48,7 +50,7 @@ def train_forward(z, gamma, beta, eps, momentum, running_mean, running_var, xhat
             running_var[j] = (1.0 - momentum) * running_var[j] + momentum * var * n / (n - 1)
 
 
-@njit(parallel=True, cache=True)
+@by_size
 def eval_forward(z, gamma, beta, eps, running_mean, running_var, xhat, y, invstd):
     """Normalise by the running statistics."""
     n, m = z.shape
@@ -60,7 +62,7 @@ def eval_forward(z, gamma, beta, eps, running_mean, running_var, xhat, y, invstd
             y[i, j] = gamma[j] * xhat[i, j] + beta[j]
 
 
-@njit(parallel=True, cache=True)
+@by_size
 def backward(dy, xhat, gamma, invstd, train, dz, dgamma, dbeta):
     """dz (batch, features), dgamma, dbeta (features,).  ``train``: of the training-mode forward
     (batch statistics, the formula above); otherwise of the evaluation mode (an affine map per feature)."""

@@ -14,14 +14,14 @@ Backward, for upstream gradient ``dY`` (or ``dA`` for the fused layer, with ``dZ
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
 from ._checks import as_float_array, same_dtype
-from ._kernels import specialise
+from ._kernels import by_size, specialise
 from .activations import _REGISTRY, Activation, activation
 
 
-@njit(parallel=True, cache=True)
+@by_size
 def column_sums(dz, out):
     """out[j] = sum_i dz[i, j], each column summed serially in row order (deterministic)."""
     n, m = dz.shape

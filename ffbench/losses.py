@@ -20,10 +20,11 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from ._kernels import by_size
 from ._checks import as_float_array, lookup, same_dtype, same_shape
 
 
-@njit(parallel=True, cache=True)
+@by_size
 def _mse_rows(pred, target, grad, partial):
     n, m = pred.shape
     scale = 2.0 / (n * m)
@@ -36,7 +37,7 @@ def _mse_rows(pred, target, grad, partial):
         partial[i] = s
 
 
-@njit(parallel=True, cache=True)
+@by_size
 def _softmax_ce_rows(logits, labels, grad, partial):
     n, k = logits.shape
     inv_n = 1.0 / n
@@ -54,7 +55,7 @@ def _softmax_ce_rows(logits, labels, grad, partial):
         partial[i] = (m - logits[i, labels[i]]) + math.log(s)
 
 
-@njit(parallel=True, cache=True)
+@by_size
 def _bce_rows(logits, target, grad, partial):
     n, m = logits.shape
     inv_n = 1.0 / (n * m)

@@ -29,12 +29,7 @@ from ._checks import FLOATS, as_float_array, as_rng, positive_int
 from .activations import activation as get_activation
 from .batchnorm import BatchNorm1d
 from .init import initializer
-from ._kernels import specialise
 from .linear import column_sums, fused_kernels
-
-# The bias gradient's column sums, with a serial loop for small arrays (see ``_kernels.BySize``); the
-# same loop body as ``linear.column_sums``, so the same bits.
-_column_sums = specialise(column_sums.py_func, "model_column_sums")
 
 NORMS = (None, "batch")
 
@@ -210,7 +205,7 @@ class MLP:
     def _param_grads(self, l, dZ):
         """Fill the gradients of layer l from dL/dZ_l; return dL/d(input of layer l)."""
         np.matmul(self._inputs[l].T, dZ, out=self.grad_weights[l])
-        _column_sums(dZ, self.grad_biases[l])
+        column_sums(dZ, self.grad_biases[l])
         return dZ @ self.weights[l].T
 
     def train_step(self, X, y, loss, optimizer) -> float:

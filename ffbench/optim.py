@@ -31,13 +31,14 @@ import numbers
 import numpy as np
 from numba import njit, prange
 
+from ._kernels import by_size
 from ._checks import FLOATS, lookup, positive_int
 
 # Adam's weight-decay codes: none, L2 added to the gradient (Adam), decoupled shrink (AdamW).
 _NO_DECAY, _L2_DECAY, _DECOUPLED_DECAY = 0, 1, 2
 
 
-@njit(cache=True, parallel=True)
+@by_size
 def _sgd_kernel(p, g, buf, neg_lr, wd, momentum, one_minus_dampening,
                 decay, use_momentum, first, nesterov):
     r"""One SGD step on 1-D views ``p``, ``g``, ``buf`` (same dtype; ``buf`` unused without momentum).
@@ -69,7 +70,7 @@ def _sgd_kernel(p, g, buf, neg_lr, wd, momentum, one_minus_dampening,
         p[i] = p[i] + neg_lr * d
 
 
-@njit(cache=True, parallel=True)
+@by_size
 def _adam_kernel(p, g, m, v, decay_mode, wd, keep, w1, one_minus_w1, lerp_small,
                  beta2, one_minus_beta2, bias_correction2_sqrt, eps, neg_step_size):
     r"""One Adam/AdamW step on 1-D views ``p``, ``g``, ``m``, ``v`` (all one dtype).
