@@ -46,7 +46,6 @@ from ffbench import MLP, activation, data
 from ffbench.optim import Adam
 from ffbench.studies.framework import claim_close, claim_less, derive_seed
 from ffbench.style import figure, save_figure, theory, theory_hline
-from ffbench.threads import threads
 from ffbench.train import train
 
 NAME = "approximation"
@@ -245,10 +244,7 @@ RUNNERS = {"staircase": _run_staircase, "trained": _run_trained, "barron": _run_
 
 
 def run(spec):
-    # Small arrays and nets: Numba's thread team costs more than it saves here (and 1 and 2 threads
-    # give identical bits), so each run uses one thread.
-    with threads(1):
-        return RUNNERS[spec["kind"]](spec)
+    return RUNNERS[spec["kind"]](spec)
 
 
 # ------------------------------------------------------------------------------------------ summarize

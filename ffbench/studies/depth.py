@@ -38,7 +38,6 @@ from ffbench import MLP, data
 from ffbench.optim import Adam
 from ffbench.studies.framework import claim_close, claim_greater, claim_less, derive_seed
 from ffbench.style import figure, save_figure, theory
-from ffbench.threads import threads
 from ffbench.train import train
 
 NAME = "depth"
@@ -238,10 +237,7 @@ RUNNERS = {"exact": _run_exact, "shallow": _run_shallow, "compare": _run_compare
 
 
 def run(spec):
-    # Nets of a few units: Numba's thread team costs more than it saves here (and 1 and 2 threads give
-    # identical bits), so each run uses one thread.
-    with threads(1):
-        return RUNNERS[spec["kind"]](spec)
+    return RUNNERS[spec["kind"]](spec)
 
 
 def summarize(config, results):

@@ -27,7 +27,6 @@ from ffbench import MLP, data
 from ffbench.optim import Adam
 from ffbench.studies.framework import claim_close, claim_greater, claim_less, derive_seed
 from ffbench.style import figure, save_figure, theory_hline
-from ffbench.threads import threads
 from ffbench.train import accuracy, train
 
 NAME = "xor"
@@ -161,10 +160,7 @@ RUNNERS = {"linear": _run_linear, "net": _run_net}
 
 
 def run(spec):
-    # Nets of a few units: Numba's thread team costs far more than it saves (10x on a busy 2-core
-    # machine), and 1 and 2 threads give identical bits, so each run uses one.
-    with threads(1):
-        return RUNNERS[spec["kind"]](spec)
+    return RUNNERS[spec["kind"]](spec)
 
 
 def summarize(config, results):
