@@ -23,6 +23,8 @@ What the studies read after ``forward`` and ``backward``:
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 from ._checks import FLOATS, as_float_array, as_rng, positive_int
@@ -30,6 +32,37 @@ from .activations import activation as get_activation
 from .batchnorm import BatchNorm1d
 from .init import initializer
 from .linear import column_sums, fused_kernels
+from .threads import get_threads
+
+# A large GEMM is split into two row halves fixed by its shape (never by the thread count), each a
+# single-threaded BLAS call; with 2+ Numba threads the halves run at once on two Python threads (NumPy
+# releases the GIL).  The same calls in the same order give the same bits on 1 thread and on 2, which a
+# multi-threaded BLAS does not (see ffbench.threads).  Measured on the 2-core machine, 512x1024 @
+# 1024x1024 float32: 118 GFLOP/s unsplit, 230 split (233 with OpenBLAS's own 2 threads); a split pays
+# from about 256 output rows and 2**24 multiply-adds (64-row halves of a 64 x 1024 product do not).
+_SPLIT_ROWS, _SPLIT_WORK = 256, 1 << 24
+_GEMM_POOL: list[ThreadPoolExecutor] = []
+
+
+def _matmul(a, b, out=None):
+    """``a @ b`` for 2-D ``a`` (m, k), ``b`` (k, n) of one dtype, into ``out`` (m, n) if given."""
+    m, k = a.shape
+    n = b.shape[1]
+    if out is None:
+        out = np.empty((m, n), a.dtype)
+    if m < _SPLIT_ROWS or m * n * k < _SPLIT_WORK:
+        return np.matmul(a, b, out=out)
+    h = m // 2
+    if get_threads() > 1:
+        if not _GEMM_POOL:
+            _GEMM_POOL.append(ThreadPoolExecutor(1, thread_name_prefix="ffbench-gemm"))
+        second = _GEMM_POOL[0].submit(np.matmul, a[h:], b, out=out[h:])
+        np.matmul(a[:h], b, out=out[:h])
+        second.result()
+    else:
+        np.matmul(a[:h], b, out=out[:h])
+        np.matmul(a[h:], b, out=out[h:])
+    return out
 
 NORMS = (None, "batch")
 
@@ -151,7 +184,7 @@ class MLP:
         h = X
         for l, (W, b) in enumerate(zip(self.weights, self.biases)):
             self._inputs.append(h)
-            Z = h @ W
+            Z = _matmul(h, W)
             A = np.empty_like(Z)
             if l == self.depth - 1:
                 forward_identity(Z, b, A, 0.0)
@@ -204,9 +237,9 @@ class MLP:
 
     def _param_grads(self, l, dZ):
         """Fill the gradients of layer l from dL/dZ_l; return dL/d(input of layer l)."""
-        np.matmul(self._inputs[l].T, dZ, out=self.grad_weights[l])
+        _matmul(self._inputs[l].T, dZ, out=self.grad_weights[l])
         column_sums(dZ, self.grad_biases[l])
-        return dZ @ self.weights[l].T
+        return _matmul(dZ, self.weights[l].T)
 
     def train_step(self, X, y, loss, optimizer) -> float:
         """One step: forward (training mode), loss, backward, ``optimizer.step()``; returns the loss."""
