@@ -287,7 +287,9 @@ def _kernels(name: str):
 def activation(name: str, **params) -> Activation:
     """The activation ``name`` with its parameter bound, e.g. ``activation("leaky_relu", negative_slope=0.2)``."""
     if isinstance(name, Activation):
-        return name
+        if not params:
+            return name
+        name = name.name
     name = _ALIASES.get(name, name)
     entry = lookup(_REGISTRY, name, "activation")
     unknown = set(params) - ({entry.param} if entry.param else set())

@@ -675,7 +675,7 @@ def run(quick=False, peers=PEERS, threads=None, out_dir="figures", plot=True, st
     })
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    from ffbench.style import atomic_write_bytes
+    from ffbench._io import atomic_write_bytes
     atomic_write_bytes(out / "bench.json", json.dumps(result, indent=1, sort_keys=True, default=str).encode())
     if plot:
         render(result, out)

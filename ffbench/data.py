@@ -18,7 +18,6 @@ format, gzipped or not), from a local directory or downloaded once into a cache 
 """
 from __future__ import annotations
 
-import contextlib
 import functools
 import gzip
 import hashlib
@@ -27,7 +26,6 @@ import math
 import numbers
 import os
 import struct
-import tempfile
 import urllib.error
 import urllib.request
 import zlib
@@ -37,6 +35,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from ._checks import FLOATS, as_rng, lookup, positive_int
+from ._io import atomic_write_bytes
 
 __all__ = [
     "TARGETS", "TEACHER_ACTIVATIONS", "MNIST_SHA256", "MNIST_URL",
@@ -443,22 +442,6 @@ def load_idx(path) -> np.ndarray:
     return np.frombuffer(data, dtype=dtype, offset=start).reshape(shape).astype(dtype.newbyteorder("="))
 
 
-def _atomic_write(path: Path, payload: bytes) -> None:
-    """Write ``payload`` to ``path`` via a temporary file in the same directory and ``os.replace``,
-    so readers see the old file or the whole new one, never a partial one."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
 def write_idx(path, array) -> Path:
     """Write ``array`` as an IDX file, gzipped when ``path`` ends in ``.gz``; returns the path.
 
@@ -480,7 +463,7 @@ def write_idx(path, array) -> Path:
     payload = header + np.ascontiguousarray(array, dtype=_IDX_DTYPES[code]).tobytes()
     if path.suffix == ".gz":
         payload = gzip.compress(payload, mtime=0)
-    _atomic_write(path, payload)
+    atomic_write_bytes(path, payload)
     return path
 
 
@@ -544,7 +527,7 @@ def _download(url: str, directory: Path, filename: str, checksums: dict) -> Path
                   f"downloaded from {source}; nothing was saved")
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / filename
-    _atomic_write(path, payload)
+    atomic_write_bytes(path, payload)
     return path
 
 

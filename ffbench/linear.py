@@ -3,7 +3,7 @@ r"""Linear layers ``Y = X @ W + b`` and the fused linear + activation layer.
 Shapes: ``X`` (batch, fan_in), ``W`` (fan_in, fan_out), ``b`` (fan_out,), ``Y`` (batch, fan_out), all
 of one float dtype.  Matrix products go to the BLAS (through NumPy); everything elementwise (bias,
 activation, its derivative, the bias gradient) runs in one Numba pass.  The two never run at the same
-time, and ``ffbench.threads`` gives both pools the same thread count, so they do not oversubscribe.
+time, and the BLAS runs on one thread (see ``ffbench.threads``), so they do not oversubscribe.
 
 Backward, for upstream gradient ``dY`` (or ``dA`` for the fused layer, with ``dZ = dA * f'(Z)``):
 

@@ -218,11 +218,13 @@ class MLP:
                              f"{self.activations[-1].shape}")
         return self._backward(G)
 
-    def _backward(self, G):
+    def _backward(self, G, input_grad=True):
+        """``backward`` without validation; ``input_grad=False`` skips dL/dX (a whole product that
+        training throws away) and returns None."""
         grad_kernel = fused_kernels(self.act.name)[1]
         self.deltas = [None] * self.depth
         self.deltas[-1] = G
-        dh = self._param_grads(self.depth - 1, G)
+        dh = self._param_grads(self.depth - 1, G, input_grad=self.depth > 1 or input_grad)
         for l in range(self.depth - 2, -1, -1):
             dA = self.dtype.type(self.residual_scale) * dh if self.is_residual(l) else dh
             if self._masks[l] is not None:
@@ -231,21 +233,23 @@ class MLP:
             grad_kernel(self.preactivations[l], dA, delta, self.act.value)
             self.deltas[l] = delta
             dZ = self.norms[l].backward(delta) if self.norms[l] is not None else delta
-            dh_in = self._param_grads(l, dZ)
+            dh_in = self._param_grads(l, dZ, input_grad=l > 0 or input_grad)
+            if dh_in is None:
+                return None
             dh = dh_in + dh if self.is_residual(l) else dh_in
         return dh
 
-    def _param_grads(self, l, dZ):
-        """Fill the gradients of layer l from dL/dZ_l; return dL/d(input of layer l)."""
+    def _param_grads(self, l, dZ, input_grad=True):
+        """Fill the gradients of layer l from dL/dZ_l; return dL/d(input of layer l) (None if not wanted)."""
         _matmul(self._inputs[l].T, dZ, out=self.grad_weights[l])
         column_sums(dZ, self.grad_biases[l])
-        return _matmul(dZ, self.weights[l].T)
+        return _matmul(dZ, self.weights[l].T) if input_grad else None
 
     def train_step(self, X, y, loss, optimizer) -> float:
         """One step: forward (training mode), loss, backward, ``optimizer.step()``; returns the loss."""
         from .losses import loss_function
         value, grad = loss_function(loss)(self.forward(X, train=True), y)
-        self._backward(grad)
+        self._backward(grad, input_grad=False)
         optimizer.step()
         return value
 

@@ -25,12 +25,13 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import secrets
 from pathlib import Path
 
 import matplotlib
 from cycler import cycler
 from matplotlib.figure import Figure
+
+from ._io import atomic_write_bytes
 
 from ._checks import lookup, positive_int
 
@@ -141,24 +142,6 @@ def _metadata(fmt: str) -> dict:
         for key in _DATES:  # matplotlib stamps SOURCE_DATE_EPOCH itself when the date is left in
             meta.pop(key, None)
     return meta
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same directory and ``os.replace``,
-    so a reader (or an interrupted writer) never sees a partial file.  (Records and caches use it too.)"""
-    path = Path(path)
-    # Not tempfile.mkstemp: its files are private (0600); this one gets the usual umask permissions.
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(6)}.tmp")
-    try:
-        with open(tmp, "xb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def save_figure(fig, out_dir, stem: str, formats=("png", "svg")) -> list[Path]:

@@ -33,9 +33,6 @@ class History:
     diverged_at_step: int | None = None
     wall_time_s: float = 0.0
 
-    def as_dict(self) -> dict:
-        return dict(self.__dict__)
-
 
 def _check_targets(y, loss: str, n: int, d_out: int, dtype):
     if loss == "softmax_cross_entropy":
@@ -64,7 +61,8 @@ def train(model, X, y, loss="mse", optimizer=None, scheduler=None, epochs=10, ba
     ``y`` is (n, d_out) (or (n,) for one output) of the model's dtype for ``mse``/``bce_with_logits``,
     integer labels (n,) for ``softmax_cross_entropy``.  ``optimizer`` defaults to ``SGD(model,
     lr=0.01)``.  ``scheduler`` steps once per epoch (``ReduceLROnPlateau`` on the epoch loss).
-    ``seed`` drives the shuffling only (the model's seed fixed its weights).  ``callback(epoch,
+    ``seed`` drives the shuffling only (the model's seed fixed its weights).  With BatchNorm a final
+    mini-batch of a single sample is skipped (BatchNorm cannot normalise one sample in training mode).  ``callback(epoch,
     history)`` runs after each epoch; returning True stops training.
     """
     loss = canonical_name(loss)
@@ -74,6 +72,9 @@ def train(model, X, y, loss="mse", optimizer=None, scheduler=None, epochs=10, ba
     y = _check_targets(y, loss, n, model.sizes[-1], model.dtype)
     epochs = positive_int(epochs, "epochs")
     batch_size = min(positive_int(batch_size, "batch_size"), n)
+    if model.norm == "batch" and n < 2:
+        raise ValueError("a BatchNorm model needs at least 2 samples to train (batch statistics of one "
+                         "sample are undefined)")
     if clip_norm is not None and not clip_norm > 0:
         raise ValueError(f"clip_norm must be positive, got {clip_norm}")
     optimizer = optimizer if optimizer is not None else SGD(model, lr=0.01)
@@ -85,6 +86,8 @@ def train(model, X, y, loss="mse", optimizer=None, scheduler=None, epochs=10, ba
         losses = []
         for lo in range(0, n, batch_size):
             rows = order[lo:lo + batch_size]
+            if len(rows) < 2 and model.norm == "batch":
+                continue  # BatchNorm cannot train on one sample (as PyTorch): drop it, as drop_last would
             out = model._forward(X[rows], train=True)
             value, grad = loss_fn(out, y[rows])
             history.step_loss.append(value)
@@ -92,7 +95,7 @@ def train(model, X, y, loss="mse", optimizer=None, scheduler=None, epochs=10, ba
             if not math.isfinite(value):
                 history.diverged, history.diverged_at_step = True, len(history.step_loss) - 1
                 break
-            model._backward(grad)
+            model._backward(grad, input_grad=False)
             if record_grad_norms:
                 for l, g in enumerate(model.grad_weights):
                     history.grad_norms[l].append(float(np.linalg.norm(g)))

@@ -89,3 +89,19 @@ def test_bad_input():
         train(model, X, np.ones((5, 3)), loss="hinge")
     with pytest.raises(TypeError, match="integers"):
         train(model, X, np.ones(5), loss="softmax_cross_entropy")
+
+
+def test_batchnorm_skips_a_final_batch_of_one_sample():
+    X, y = data.teacher(33, [3, 5, 1], seed=0)
+    model = MLP([3, 8, 1], norm="batch", seed=0)
+    history = train(model, X, y, epochs=2, batch_size=32)
+    assert len(history.step_loss) == 2 and not history.diverged
+    with pytest.raises(ValueError, match="at least 2 samples"):
+        train(MLP([3, 8, 1], norm="batch"), X[:1], y[:1])
+
+
+def test_an_activation_object_with_new_parameters_is_rebound():
+    from ffbench import activation
+    act = activation("leaky_relu", negative_slope=0.2)
+    assert activation(act) is act
+    assert activation(act, negative_slope=0.5).value == 0.5

@@ -107,7 +107,8 @@ from tqdm import tqdm
 
 from .._checks import lookup, positive_int
 from ..provenance import collect, repo_root
-from ..style import atomic_write_bytes, paper_style, parse_formats
+from .._io import atomic_write_bytes
+from ..style import paper_style, parse_formats
 
 RECORD_SCHEMA = "ffbench-record/1"
 CACHE_SCHEMA = "ffbench-cache/1"
