@@ -58,7 +58,7 @@ def test_cli_end_to_end_quick(tmp_path, capsys):
         assert {"name", "description", "measured", "predicted", "tolerance", "relation", "holds", "note"} <= set(c)
     assert claims["mean_abs"]["holds"] is True and claims["mean_abs_above_one"]["holds"] is False
     assert claims["mean_abs"]["predicted"] == pytest.approx(np.sqrt(2 / np.pi))
-    assert "Claims: 1 of 2 hold" in printed and "FAILS" in printed and "E|Z|~" in printed
+    assert "Claims: 1 of 2 judged claims hold" in printed and "FAILS" in printed and "E|Z|~" in printed
 
     prov = record["provenance"]
     for key in ("ffbench", "git", "python", "packages", "cpu", "logical_cores", "numba_threads",

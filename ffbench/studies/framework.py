@@ -99,7 +99,6 @@ import threading
 import time
 import traceback
 import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -109,6 +108,8 @@ from .._checks import lookup, positive_int
 from ..provenance import collect, repo_root
 from .._io import atomic_write_bytes
 from ..style import paper_style, parse_formats
+from .claims import (Claim, claim_close, claim_greater, claim_less, format_claims, observation,  # noqa: F401
+                     se_tolerance, spread_of)
 
 RECORD_SCHEMA = "ffbench-record/1"
 CACHE_SCHEMA = "ffbench-cache/1"
@@ -205,84 +206,6 @@ def _roundtrip(obj, where):
 
 def atomic_write_text(path, text: str) -> None:
     atomic_write_bytes(Path(path), text.encode("utf-8"))
-
-
-# ------------------------------------------------------------------------------------------- claims
-
-RELATIONS = {"close": "~=", "less": "<", "greater": ">"}
-
-
-@dataclass(frozen=True)
-class Claim:
-    """A claim checked against a measurement.
-
-    ``relation``: "close" holds when ``|measured - predicted| <= tolerance``; "less" when
-    ``measured < predicted + tolerance``; "greater" when ``measured > predicted - tolerance``.
-    ``tolerance`` is absolute.  A NaN measurement never holds.
-    """
-
-    name: str
-    description: str
-    measured: float
-    predicted: float
-    tolerance: float
-    relation: str
-    holds: bool = field(init=False)
-    note: str = ""
-
-    def __post_init__(self):
-        lookup(RELATIONS, self.relation, "claim relation")
-        m, p, tol = (float("nan") if v is None else float(v)
-                     for v in (self.measured, self.predicted, self.tolerance))
-        if not tol >= 0:
-            raise ValueError(f"claim {self.name!r}: tolerance must be >= 0, got {self.tolerance!r}")
-        holds = {"close": abs(m - p) <= tol, "less": m < p + tol, "greater": m > p - tol}[self.relation]
-        object.__setattr__(self, "measured", m)
-        object.__setattr__(self, "predicted", p)
-        object.__setattr__(self, "tolerance", tol)
-        object.__setattr__(self, "holds", bool(holds))
-
-    def to_dict(self) -> dict:
-        return to_jsonable({"name": self.name, "description": self.description, "measured": self.measured,
-                            "predicted": self.predicted, "tolerance": self.tolerance,
-                            "relation": self.relation, "holds": self.holds, "note": self.note})
-
-
-def claim_close(name, description, measured, predicted, rtol=None, atol=None, note="") -> Claim:
-    """``measured`` within ``atol + rtol * |predicted|`` of ``predicted`` (give rtol, atol or both)."""
-    if rtol is None and atol is None:
-        raise ValueError(f"claim {name!r}: claim_close needs rtol or atol")
-    tolerance = (atol or 0.0) + (rtol or 0.0) * abs(float(predicted))
-    return Claim(name, description, measured, predicted, tolerance, "close", note=note)
-
-
-def claim_less(name, description, measured, bound, tolerance=0.0, note="") -> Claim:
-    """``measured < bound + tolerance`` (an upper bound, e.g. "decays at least as fast as 1/4 per layer")."""
-    return Claim(name, description, measured, bound, tolerance, "less", note=note)
-
-
-def claim_greater(name, description, measured, bound, tolerance=0.0, note="") -> Claim:
-    """``measured > bound - tolerance`` (a lower bound)."""
-    return Claim(name, description, measured, bound, tolerance, "greater", note=note)
-
-
-def _num(x) -> str:
-    return "nan" if x is None else (x if isinstance(x, str) else f"{x:.4g}")
-
-
-def format_claims(claims: list[dict]) -> str:
-    """The claim checks as a text table (from the record's claim dicts)."""
-    if not claims:
-        return "No claims."
-    header = ("verdict", "claim", "measured", "", "predicted", "tolerance")
-    rows = [("holds" if c["holds"] else "FAILS", c["name"], _num(c["measured"]), RELATIONS[c["relation"]],
-             _num(c["predicted"]), _num(c["tolerance"])) for c in claims]
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in [header, *rows]]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    held = sum(c["holds"] for c in claims)
-    notes = [f"  {c['name']}: {c['description']}" + (f" ({c['note']})" if c["note"] else "") for c in claims]
-    return "\n".join([f"Claims: {held} of {len(claims)} hold", *lines, *notes])
 
 
 # ----------------------------------------------------------------------------------- study contract
