@@ -27,7 +27,7 @@ reference to ``tests/test_activations.py``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numba import njit
@@ -206,13 +206,13 @@ class Activation:
     """
 
     name: str
+    label: str                                    # human-readable, for figures ("LeakyReLU")
     f: object = field(repr=False)
     df: object = field(repr=False)
     gain_of: object = field(repr=False)           # param -> gain
     param: str | None = None                      # name of the scalar parameter, if any
     default: float = 0.0                          # its default value
     value: float = 0.0                            # the bound value (set by ``activation``)
-    doc: str = field(default="", repr=False)
 
     @property
     def gain(self) -> float:
@@ -254,20 +254,20 @@ def _quadrature_gain(name):
 
 _REGISTRY: dict[str, Activation] = {a.name: a for a in (
     # gains: torch.nn.init.calculate_gain where PyTorch defines one, else the second-moment gain
-    Activation("identity", _identity, _identity_d, lambda p: 1.0),
-    Activation("sigmoid", _sigmoid, _sigmoid_d, lambda p: 1.0),
-    Activation("tanh", _tanh, _tanh_d, lambda p: 5.0 / 3.0),
-    Activation("relu", _relu, _relu_d, lambda p: math.sqrt(2.0)),
-    Activation("leaky_relu", _leaky_relu, _leaky_relu_d, lambda p: math.sqrt(2.0 / (1.0 + p * p)),
+    Activation("identity", "identity", _identity, _identity_d, lambda p: 1.0),
+    Activation("sigmoid", "sigmoid", _sigmoid, _sigmoid_d, lambda p: 1.0),
+    Activation("tanh", "tanh", _tanh, _tanh_d, lambda p: 5.0 / 3.0),
+    Activation("relu", "ReLU", _relu, _relu_d, lambda p: math.sqrt(2.0)),
+    Activation("leaky_relu", "LeakyReLU", _leaky_relu, _leaky_relu_d, lambda p: math.sqrt(2.0 / (1.0 + p * p)),
                param="negative_slope", default=0.01),
-    Activation("elu", _elu, _elu_d, _quadrature_gain("elu"), param="alpha", default=1.0),
-    Activation("gelu", _gelu, _gelu_d, _quadrature_gain("gelu")),
-    Activation("gelu_tanh", _gelu_tanh, _gelu_tanh_d, _quadrature_gain("gelu_tanh")),
-    Activation("silu", _silu, _silu_d, _quadrature_gain("silu")),
-    Activation("softplus", _softplus, _softplus_d, _quadrature_gain("softplus"),
+    Activation("elu", "ELU", _elu, _elu_d, _quadrature_gain("elu"), param="alpha", default=1.0),
+    Activation("gelu", "GELU", _gelu, _gelu_d, _quadrature_gain("gelu")),
+    Activation("gelu_tanh", "GELU (tanh approx.)", _gelu_tanh, _gelu_tanh_d, _quadrature_gain("gelu_tanh")),
+    Activation("silu", "SiLU", _silu, _silu_d, _quadrature_gain("silu")),
+    Activation("softplus", "softplus", _softplus, _softplus_d, _quadrature_gain("softplus"),
                param="beta", default=1.0),
 )}
-_ALIASES = {"swish": "silu", "linear": "identity"}
+ALIASES = {"swish": "silu", "linear": "identity"}
 
 #: The activation names, in registry order (aliases: ``swish`` for silu, ``linear`` for identity).
 ACTIVATIONS: tuple[str, ...] = tuple(_REGISTRY)
@@ -290,7 +290,7 @@ def activation(name: str, **params) -> Activation:
         if not params:
             return name
         name = name.name
-    name = _ALIASES.get(name, name)
+    name = ALIASES.get(name, name)
     entry = lookup(_REGISTRY, name, "activation")
     unknown = set(params) - ({entry.param} if entry.param else set())
     if unknown:
@@ -302,4 +302,4 @@ def activation(name: str, **params) -> Activation:
         raise ValueError(f"{entry.param} must be finite, got {value}")
     if name == "softplus" and value <= 0:
         raise ValueError(f"softplus beta must be positive, got {value}")
-    return Activation(entry.name, entry.f, entry.df, entry.gain_of, entry.param, entry.default, value)
+    return replace(entry, value=value)

@@ -29,6 +29,21 @@ import numpy as np
 from ._checks import FLOATS, as_rng, lookup, positive_int
 
 
+#: name -> initialiser, in the order of the table above; filled by ``_register``.
+INITIALIZERS: dict = {}
+#: name -> human-readable label for figures and tables ("He", "Xavier"); see ``ffbench.style.label``.
+LABELS: dict[str, str] = {}
+
+
+def _register(label: str):
+    """Decorator: add the initialiser to ``INITIALIZERS`` under its function name, with its label."""
+    def add(fn):
+        INITIALIZERS[fn.__name__] = fn
+        LABELS[fn.__name__] = label
+        return fn
+    return add
+
+
 def _fans(fan_in, fan_out):
     return positive_int(fan_in, "fan_in"), positive_int(fan_out, "fan_out")
 
@@ -58,38 +73,45 @@ def _he_fan(fan_in, fan_out, mode):
     return fan_in if mode == "fan_in" else fan_out
 
 
+@_register("standard")
 def standard_uniform(fan_in, fan_out, rng=0, dtype=np.float64):
     fan_in, fan_out = _fans(fan_in, fan_out)
     return _uniform(1.0 / math.sqrt(fan_in), fan_in, fan_out, rng, dtype)
 
 
+@_register("Xavier")
 def xavier_uniform(fan_in, fan_out, rng=0, dtype=np.float64, gain=1.0):
     fan_in, fan_out = _fans(fan_in, fan_out)
     return _uniform(gain * math.sqrt(6.0 / (fan_in + fan_out)), fan_in, fan_out, rng, dtype)
 
 
+@_register("Xavier (normal)")
 def xavier_normal(fan_in, fan_out, rng=0, dtype=np.float64, gain=1.0):
     fan_in, fan_out = _fans(fan_in, fan_out)
     return _normal(gain * math.sqrt(2.0 / (fan_in + fan_out)), fan_in, fan_out, rng, dtype)
 
 
+@_register("He (uniform)")
 def he_uniform(fan_in, fan_out, rng=0, dtype=np.float64, a=0.0, mode="fan_in"):
     fan_in, fan_out = _fans(fan_in, fan_out)
     bound = math.sqrt(3.0) * _he_gain(a) / math.sqrt(_he_fan(fan_in, fan_out, mode))
     return _uniform(bound, fan_in, fan_out, rng, dtype)
 
 
+@_register("He")
 def he_normal(fan_in, fan_out, rng=0, dtype=np.float64, a=0.0, mode="fan_in"):
     fan_in, fan_out = _fans(fan_in, fan_out)
     std = _he_gain(a) / math.sqrt(_he_fan(fan_in, fan_out, mode))
     return _normal(std, fan_in, fan_out, rng, dtype)
 
 
+@_register("LeCun")
 def lecun_normal(fan_in, fan_out, rng=0, dtype=np.float64, gain=1.0):
     fan_in, fan_out = _fans(fan_in, fan_out)
     return _normal(gain / math.sqrt(fan_in), fan_in, fan_out, rng, dtype)
 
 
+@_register("orthogonal")
 def orthogonal(fan_in, fan_out, rng=0, dtype=np.float64, gain=1.0):
     """Rows (if fan_in <= fan_out) or columns are orthonormal, times ``gain``.
 
@@ -103,16 +125,15 @@ def orthogonal(fan_in, fan_out, rng=0, dtype=np.float64, gain=1.0):
     return _finish(gain * (q if tall else q.T), dtype)
 
 
-INITIALIZERS = {f.__name__: f for f in (standard_uniform, xavier_uniform, xavier_normal, he_uniform,
-                                         he_normal, lecun_normal, orthogonal)}
-_ALIASES = {"standard": "standard_uniform", "xavier": "xavier_normal", "he": "he_normal",
-            "kaiming_uniform": "he_uniform", "kaiming_normal": "he_normal", "glorot_uniform": "xavier_uniform",
-            "glorot_normal": "xavier_normal"}
+#: Other names of the initialisers (``initializer`` accepts them).
+ALIASES = {"standard": "standard_uniform", "xavier": "xavier_normal", "he": "he_normal",
+           "kaiming_uniform": "he_uniform", "kaiming_normal": "he_normal", "glorot_uniform": "xavier_uniform",
+           "glorot_normal": "xavier_normal"}
 
 
 def initializer(name: str):
     """The initialiser called ``name`` (aliases: standard, xavier, he, kaiming_*, glorot_*)."""
-    return lookup(INITIALIZERS, _ALIASES.get(name, name), "initializer")
+    return lookup(INITIALIZERS, ALIASES.get(name, name), "initializer")
 
 
 def init_weights(name: str, fan_in: int, fan_out: int, rng=0, dtype=np.float64, **params) -> np.ndarray:

@@ -6,12 +6,15 @@
 - Cycles: colour (Okabe-Ito, colour-blind safe, distinct in luminance), marker and line style change together,
   so every series stays distinct when printed in grayscale.
 - Theory is drawn with ``theory(ax, x, y)``: a thin dashed dark-gray line under the measurements.
+- Labels: ``label(name)`` turns an activation, initialiser or architecture name into the words a reader expects
+  (``label("leaky_relu")`` -> "LeakyReLU", ``label("he_normal")`` -> "He", ``label("plain_bn")`` -> "plain +
+  BatchNorm").  Each label lives with its registry entry; this is the one lookup over all of them.
 
 Use::
 
     with paper_style():
         fig, ax = figure("single")
-        ax.loglog(depth, norm, label="relu")
+        ax.loglog(depth, norm, label=label("relu"))
         theory(ax, depth, predicted, label="theory")
         paths = save_figure(fig, out_dir, "vanishing_norms", ["png", "svg"])
 
@@ -31,9 +34,10 @@ import matplotlib
 from cycler import cycler
 from matplotlib.figure import Figure
 
-from ._io import atomic_write_bytes
-
+from . import init
 from ._checks import lookup, positive_int
+from ._io import atomic_write_bytes
+from . import activations
 
 SINGLE = 3.5  # inches: one column of a two-column paper
 DOUBLE = 7.0  # inches: full text width
@@ -43,6 +47,10 @@ ASPECT = 0.75  # default height / width
 COLORS = ["#000000", "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9"]
 MARKERS = ["o", "s", "^", "D", "v", "P", "X"]
 LINESTYLES = ["-", "--", ":", "-.", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1)), (0, (1, 2))]
+
+#: Architecture names of the studies (see ``ffbench.studies.residual.ARCHS``) -> labels.
+ARCHITECTURES = {"plain": "plain", "residual": "residual", "plain_bn": "plain + BatchNorm",
+                 "residual_bn": "residual + BatchNorm"}
 
 THEORY = {"color": "0.35", "linewidth": 0.7, "linestyle": (0, (4, 2)), "marker": "", "zorder": 1.5}
 
@@ -112,6 +120,23 @@ def figure(width="single", height=None, nrows=1, ncols=1, **subplots):
     h = height if height is not None else min(w * ASPECT * nrows / ncols, 9.0)
     fig = Figure(figsize=(float(w), float(h)), layout="constrained")
     return fig, fig.subplots(nrows, ncols, **subplots)
+
+
+def _labels() -> dict[str, str]:
+    """Every name ``label`` knows (aliases included) -> its label."""
+    table = {name: activations.activation(name).label for name in (*activations.ACTIVATIONS, *activations.ALIASES)}
+    table.update({name: init.LABELS[init.initializer(name).__name__] for name in (*init.INITIALIZERS, *init.ALIASES)})
+    table.update(ARCHITECTURES)
+    return table
+
+
+def label(name: str) -> str:
+    """The human-readable label of an activation, initialiser or architecture name (aliases too).
+
+    ``label("gelu_tanh")`` -> "GELU (tanh approx.)", ``label("xavier_uniform")`` -> "Xavier",
+    ``label("residual_bn")`` -> "residual + BatchNorm"; an unknown name raises a ValueError listing the known ones.
+    """
+    return lookup(_labels(), name, "name to label")
 
 
 def theory(ax, x, y, label=None, **kwargs):

@@ -51,6 +51,17 @@ def test_registry_is_complete():
     assert activation("swish").name == "silu"
 
 
+def test_every_name_has_one_label():
+    from ffbench import init
+    from ffbench.style import label
+    assert [label(n) for n in ("leaky_relu", "gelu_tanh", "swish", "he_normal", "he", "plain_bn")] == [
+        "LeakyReLU", "GELU (tanh approx.)", "SiLU", "He", "He", "plain + BatchNorm"]
+    for name in (*ACTIVATIONS, *init.INITIALIZERS):
+        assert label(name)
+    with pytest.raises(ValueError, match=r"unknown name to label 'rleu'.*Did you mean 'relu'"):
+        label("rleu")
+
+
 def _grid(rng, n=400):
     z = np.concatenate([rng.normal(size=n) * s for s in (0.3, 1.0, 3.0, 10.0)])
     return z[np.abs(z) > 1e-3]  # finite differences straddle no kink

@@ -74,6 +74,7 @@ def test_registry_covers_every_initialiser():
     assert {name for name, _ in CASES} == set(INITIALIZERS)
     assert initializer("kaiming_normal") is init.he_normal
     assert initializer("glorot_uniform") is init.xavier_uniform
+    assert set(init.LABELS) == set(INITIALIZERS) and all(init.LABELS.values())
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
