@@ -5,7 +5,8 @@ from . import init, linear, losses
 from .model import MLP
 from . import data, optim
 from .train import History, train
+from .lr_find import lr_find
 
 __version__ = "0.1.0"
 
-__all__ = ["ACTIVATIONS", "Activation", "MLP", "activation", "init", "linear", "losses", "data", "optim", "train", "History", "__version__"]
+__all__ = ["ACTIVATIONS", "Activation", "MLP", "activation", "init", "linear", "losses", "data", "optim", "train", "History", "lr_find", "__version__"]
