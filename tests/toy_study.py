@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from ffbench.studies.framework import claim_close, claim_greater, derive_seed
+from ffbench.studies.framework import claim_close, claim_greater, derive_seed, group
 from ffbench.style import figure, save_figure, theory_hline
 
 NAME = "toy"
@@ -33,13 +33,13 @@ def run(spec):
     return {"mean_abs": np.abs(z).mean(), "max_abs": np.abs(z).max()}
 
 
-def summarize(config, results):
-    specs = runs(config)
+def summarize(config, pairs):
     sizes = config["sizes"]
-    mean = [float(np.mean([r["mean_abs"] for s, r in zip(specs, results) if s["n"] == n])) for n in sizes]
+    by_n = group(pairs, "n", sizes)
+    mean = [float(np.mean([r["mean_abs"] for _, r in by_n[n]])) for n in sizes]
     predicted = math.sqrt(2 / math.pi)
     rows = [{"n": s["n"], "repeat": s["repeat"], "mean_abs": r["mean_abs"], "max_abs": r["max_abs"]}
-            for s, r in zip(specs, results)]
+            for s, r in pairs]
     source = "this study: E|Z| = sqrt(2/pi) for Z ~ N(0, 1), in the module docstring"
     claims = [claim_close("mean_abs", "E|Z| = sqrt(2/pi) for Z ~ N(0, 1)", mean[-1], predicted, rtol=0.05,
                           source=source, kind="theorem"),

@@ -44,7 +44,7 @@ from scipy import integrate, special, stats
 
 from ffbench import MLP, activation, data
 from ffbench.optim import Adam
-from ffbench.studies.framework import claim_close, claim_less, derive_seed
+from ffbench.studies.framework import claim_close, claim_less, derive_seed, group
 from ffbench.style import figure, save_figure, theory, theory_hline
 from ffbench.train import train
 
@@ -240,11 +240,11 @@ def _run_barron(spec):
             "maurey_variance": variance}
 
 
-RUNNERS = {"staircase": _run_staircase, "trained": _run_trained, "barron": _run_barron}
+KINDS = {"staircase": _run_staircase, "trained": _run_trained, "barron": _run_barron}
 
 
 def run(spec):
-    return RUNNERS[spec["kind"]](spec)
+    return KINDS[spec["kind"]](spec)
 
 
 # ------------------------------------------------------------------------------------------ summarize
@@ -254,11 +254,8 @@ def loglog_slope(n, err):
     return float(np.polyfit(np.log(np.asarray(n, float)), np.log(np.asarray(err, float)), 1)[0])
 
 
-def summarize(config, results):
-    specs = runs(config)
-    by_kind = {}
-    for s, r in zip(specs, results):
-        by_kind.setdefault(s["kind"], []).append((s, r))
+def summarize(config, pairs):
+    by_kind = group(pairs, "kind", KINDS)
     rows, claims, lines = [], [], []
 
     stair, picture = {}, None

@@ -64,7 +64,7 @@ from scipy import stats
 from .. import MLP, data, optim
 from ..activations import activation
 from ..train import accuracy, train
-from .framework import claim_close, claim_greater, claim_less, derive_seed
+from .framework import claim_close, claim_greater, claim_less, derive_seed, group
 from ..style import COLORS, figure, save_figure, theory
 
 NAME = "dead_relu"
@@ -211,13 +211,13 @@ def datasets(interval_points):
 def runs(config):
     seed = config["seed"]
     a, b, t = config["init"], config["born"], config["trained"]
-    specs = [{"part": "init", "init": init, "width": w, "depth": a["depth"], "networks": a["networks"],
+    specs = [{"kind": "init", "init": init, "width": w, "depth": a["depth"], "networks": a["networks"],
               "points": a["points"], "seed": derive_seed(seed, "init", w)}  # same draws for every init
              for init in a["inits"] for w in a["widths"]]
-    specs += [{"part": "born", "scheme": s, "width": w, "depth": b["depth"], "networks": b["networks"],
+    specs += [{"kind": "born", "scheme": s, "width": w, "depth": b["depth"], "networks": b["networks"],
                "interval_points": b["interval_points"], "seed": derive_seed(seed, "born", s, w)}
               for s in b["schemes"] for w in b["widths"]]
-    specs += [{"part": "trained", "activation": act, "lr": lr, "replicate": r, "widths": t["widths"],
+    specs += [{"kind": "trained", "activation": act, "lr": lr, "replicate": r, "widths": t["widths"],
                "points": t["points"], "epochs": t["epochs"], "batch_size": t["batch_size"],
                "seed": derive_seed(seed, "trained", r)}  # same weights and batches for every activation and lr
               for act in t["activations"] for lr in t["lrs"] for r in range(t["seeds"])]
@@ -270,11 +270,11 @@ def _run_trained(spec):
             "accuracy": accuracy(model, X, y)}
 
 
-PARTS = {"init": _run_init, "born": _run_born, "trained": _run_trained}
+KINDS = {"init": _run_init, "born": _run_born, "trained": _run_trained}
 
 
 def run(spec):
-    return PARTS[spec["part"]](spec)
+    return KINDS[spec["kind"]](spec)
 
 
 # ----------------------------------------------------------------------------------------- summary
@@ -333,9 +333,8 @@ def _nanmean(values):
     return float(np.mean(values[np.isfinite(values)])) if np.isfinite(values).any() else float("nan")
 
 
-def summarize(config, results):
-    specs = runs(config)
-    parts = {p: [(s, r) for s, r in zip(specs, results) if s["part"] == p] for p in PARTS}
+def summarize(config, pairs):
+    parts = group(pairs, "kind", KINDS)
     init, rows_a = _summarize_init(config, parts["init"])
     born, rows_b = _summarize_born(config, parts["born"])
     trained, rows_c = _summarize_trained(config, parts["trained"])

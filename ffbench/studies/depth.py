@@ -36,7 +36,7 @@ import numpy as np
 
 from ffbench import MLP, data
 from ffbench.optim import Adam
-from ffbench.studies.framework import claim_close, claim_greater, claim_less, derive_seed
+from ffbench.studies.framework import claim_close, claim_greater, claim_less, derive_seed, group
 from ffbench.style import figure, save_figure, theory
 from ffbench.train import train
 
@@ -233,18 +233,15 @@ def runs(config):
     return specs
 
 
-RUNNERS = {"exact": _run_exact, "shallow": _run_shallow, "compare": _run_compare}
+KINDS = {"exact": _run_exact, "shallow": _run_shallow, "compare": _run_compare}
 
 
 def run(spec):
-    return RUNNERS[spec["kind"]](spec)
+    return KINDS[spec["kind"]](spec)
 
 
-def summarize(config, results):
-    specs = runs(config)
-    groups = {}
-    for s, r in zip(specs, results):
-        groups.setdefault(s["kind"], []).append((s, r))
+def summarize(config, pairs):
+    groups = group(pairs, "kind", KINDS)
     rows, claims, lines = [], [], []
 
     exact = {key: [r[key] for _, r in groups["exact"]] for key in (

@@ -14,8 +14,9 @@ A study is a module under ``ffbench/studies/`` (registered in ``ffbench.studies.
         # {"depth": d, "seed": derive_seed(config["seed"], "depth", d), ...}
     def run(spec) -> dict:
         # One run: a pure function of spec.  Returns JSON-able numbers (numpy arrays and scalars are fine).
-    def summarize(config, results) -> dict:
-        # results[i] is run(runs(config)[i]) (as stored in JSON).  Returns
+    def summarize(config, pairs) -> dict:
+        # pairs: [(spec, result), ...] in the order of runs(config), both as stored in JSON;
+        # group(pairs, "kind") splits them by a spec key.  Returns
         # {"data": {...every number behind every figure...}, "rows": [flat dicts for the CSV],
         #  "claims": [Claim, ...], "table": "short text table"}   ("table" optional)
     def render(record, out_dir, formats) -> list[Path]:
@@ -209,6 +210,20 @@ def atomic_write_text(path, text: str) -> None:
 
 
 # ----------------------------------------------------------------------------------- study contract
+
+def group(pairs, key: str = "kind", values=()) -> dict:
+    """``{spec[key]: [(spec, result), ...]}`` of ``summarize``'s pairs, each group in run order.
+
+    ``values``: keys that must be present (in this order, first), with an empty list when no run has
+    them, e.g. ``group(pairs, "kind", KINDS)``; any other value found is a ValueError."""
+    groups = {v: [] for v in values}
+    for spec, result in pairs:
+        value = spec[key]
+        if values and value not in groups:
+            lookup(groups, value, f"spec[{key!r}]")
+        groups.setdefault(value, []).append((spec, result))
+    return groups
+
 
 def check_study(study):
     """``study`` if it follows the study contract (see the module docstring), else a StudyError."""
@@ -731,7 +746,8 @@ def run_study(study, config: dict, out_dir, force=False, executor=None, progress
         raise StudyError(f"{study.NAME}: {len(failures)} of {len(specs)} runs failed twice, so no record was "
                          f"written (the {len(specs) - len(failures)} finished runs are cached; rerun to retry "
                          f"only the failed ones):\n\n{report}")
-    summary = _check_summary(study, study.summarize(copy.deepcopy(config), results))
+    pairs = list(zip(specs, results))
+    summary = _check_summary(study, study.summarize(copy.deepcopy(config), pairs))
     provenance = collect(seed=config.get("seed"))
     provenance["executor"] = executor.description
     record = {"schema": RECORD_SCHEMA, "study": study.NAME, "version": getattr(study, "VERSION", None),

@@ -40,7 +40,7 @@ import numpy as np
 from .. import MLP, data, optim
 from ..losses import loss_function
 from ..train import accuracy, train
-from .framework import claim_close, claim_greater, claim_less, derive_seed
+from .framework import claim_close, claim_greater, claim_less, derive_seed, group
 from ..style import figure, save_figure, theory
 
 NAME = "residual"
@@ -125,11 +125,11 @@ def input_gradients(model, X):
 
 def runs(config):
     seed, t, s = config["seed"], config["train"], config["shatter"]
-    specs = [{"part": "train", "arch": arch, "depth": d, "lr": lr, "replicate": r, "width": t["width"],
+    specs = [{"kind": "train", "arch": arch, "depth": d, "lr": lr, "replicate": r, "width": t["width"],
               "points": t["points"], "epochs": t["epochs"], "batch_size": t["batch_size"],
               "seed": derive_seed(seed, "train", d, r)}  # same weights, data and batches for plain and residual
              for arch in ("plain", "residual") for d in t["depths"] for lr in t["lrs"] for r in range(t["seeds"])]
-    specs += [{"part": "shatter", "arch": arch, "depth": d, "width": s["width"], "networks": s["networks"],
+    specs += [{"kind": "shatter", "arch": arch, "depth": d, "width": s["width"], "networks": s["networks"],
                "points": s["points"], "seed": derive_seed(seed, "shatter", d)}
               for arch in s["archs"] for d in s["depths"]]
     return specs
@@ -167,11 +167,11 @@ def _run_shatter(spec):
             "curve": grads[0] / scale if scale > 0 else grads[0]}
 
 
-PARTS = {"train": _run_train, "shatter": _run_shatter}
+KINDS = {"train": _run_train, "shatter": _run_shatter}
 
 
 def run(spec):
-    return PARTS[spec["part"]](spec)
+    return KINDS[spec["kind"]](spec)
 
 
 # ----------------------------------------------------------------------------------------- summary
@@ -240,9 +240,8 @@ def _summarize_shatter(config, pairs):
     return out, rows
 
 
-def summarize(config, results):
-    specs = runs(config)
-    parts = {p: [(s, r) for s, r in zip(specs, results) if s["part"] == p] for p in PARTS}
+def summarize(config, pairs):
+    parts = group(pairs, "kind", KINDS)
     tr, rows_t = _summarize_train(config, parts["train"])
     sh, rows_s = _summarize_shatter(config, parts["shatter"])
     return {"data": {"train": tr, "shatter": sh}, "rows": rows_t + rows_s, "claims": _claims(tr, sh),

@@ -257,8 +257,8 @@ def _geomean(rows):
     return np.exp(np.mean(np.log(np.asarray(rows, dtype=float)), axis=0))
 
 
-def summarize(config, results):
-    specs = runs(config)
+def summarize(config, pairs):
+    specs, results = [s for s, _ in pairs], [r for _, r in pairs]
     depth, mid = config["depth"], config["mid"]
     lo, hi = _mid_layers(depth, mid)
     analysed = [_analyse(s, r, mid) if s["kind"] == "probe" else None for s, r in zip(specs, results)]

@@ -25,7 +25,7 @@ from scipy.optimize import linprog
 
 from ffbench import MLP, data
 from ffbench.optim import Adam
-from ffbench.studies.framework import claim_close, claim_greater, claim_less, derive_seed
+from ffbench.studies.framework import claim_close, claim_greater, claim_less, derive_seed, group
 from ffbench.style import figure, save_figure, theory_hline
 from ffbench.train import accuracy, train
 
@@ -156,25 +156,25 @@ def _run_net(spec):
             "grid_logits": logits}
 
 
-RUNNERS = {"linear": _run_linear, "net": _run_net}
+KINDS = {"linear": _run_linear, "net": _run_net}
 
 
 def run(spec):
-    return RUNNERS[spec["kind"]](spec)
+    return KINDS[spec["kind"]](spec)
 
 
-def summarize(config, results):
-    specs = runs(config)
-    lin = results[0]
-    nets = [(s, r) for s, r in zip(specs, results) if s["kind"] == "net"]
-    X, y = _dataset({**config, "data_seed": specs[0]["data_seed"]})
+def summarize(config, pairs):
+    kinds = group(pairs, "kind", KINDS)
+    (linear_spec, lin), = kinds["linear"]
+    nets = kinds["net"]
+    X, y = _dataset({**config, "data_seed": linear_spec["data_seed"]})
     rows, per = [], {}
     for s, r in nets:
         rows.append({"activation": s["activation"], "width": s["width"], "repeat": s["repeat"], "seed": s["seed"],
                      "corner_accuracy": r["corner_accuracy"], "train_accuracy": r["train_accuracy"],
                      "final_loss": r["final_loss"]})
         per.setdefault(s["activation"], {}).setdefault(str(s["width"]), []).append(r)
-    rows.append({"activation": "linear (logistic)", "width": 0, "repeat": 0, "seed": specs[0]["seed"],
+    rows.append({"activation": "linear (logistic)", "width": 0, "repeat": 0, "seed": linear_spec["seed"],
                  "corner_accuracy": lin["logistic_corner_accuracy"],
                  "train_accuracy": lin["logistic_train_accuracy"], "final_loss": lin["logistic_final_loss"]})
 
