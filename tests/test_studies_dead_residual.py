@@ -16,9 +16,9 @@ from ffbench.studies import framework as fw
 STUDIES = {"dead_relu": dead_relu, "residual": residual}
 FIGURES = {"dead_relu": ["dead_relu_init", "dead_relu_born_dead", "dead_relu_rai", "dead_relu_trained"],
            "residual": ["residual_training", "residual_shattered", "residual_gradients"]}
-CLAIMS = {"dead_relu": {"he_equals_xavier_at_init", "dead_units_grow_with_depth", "dead_fraction_below_one_input_bound",
-                        "dead_at_input_exact", "born_dead_tends_to_one", "interval_within_one_input_bound",
-                        "rai_reduces_born_dead", "relu_dead_grows_with_lr", "smooth_and_leaky_units_keep_gradient"},
+CLAIMS = {"dead_relu": {"dead_units_grow_with_depth", "dead_at_input_exact", "born_dead_tends_to_one",
+                        "rai_reduces_born_dead", "relu_dead_grows_with_lr", "leaky_relu_never_gradient_dead",
+                        "smooth_units_keep_gradient", "smooth_units_collapse_at_large_lr"},
           "residual": {"residual_trains_deep", "plain_fails_deep", "plain_trains_moderate", "residual_beats_plain_deep",
                        "plain_grad_at_init_no_vanishing", "shatter_rate_plain", "shatter_rate_residual",
                        "shatter_rate_plain_bn", "shatter_power_residual_bn", "residual_more_coherent",
@@ -111,7 +111,7 @@ def test_dead_relu_record_states_definitions(quick):
     born = record["data"]["born"]
     assert np.allclose(born["exact"], dead_relu.exact_dead_at_input(np.c_[born["widths"]], born["depths"]))
     claims = {c["name"]: c for c in record["claims"]}
-    assert claims["he_equals_xavier_at_init"]["holds"] and claims["dead_at_input_exact"]["holds"]
+    assert claims["dead_at_input_exact"]["holds"] and claims["born_dead_tends_to_one"]["holds"]
 
 
 def test_render_from_record_alone(quick, tmp_path):
@@ -204,6 +204,144 @@ def test_rai_draws_one_positive_beta_entry_per_unit():
     v = np.concatenate([W_in[:, 0, 0], B[:, 0, 0]])    # fan_in 1: (weight, bias) per unit, one of them Beta(2, 1)
     assert 0.74 < np.mean(v > 0) < 0.76                # one entry Beta (positive), the other symmetric
     assert np.all((W_in[:, 0, 0] > 0) | (B[:, 0, 0] > 0))  # every unit has a positive parameter
+
+
+# ------------------------------------------------------------------------- dead_relu: facts true by construction
+
+def test_he_and_xavier_have_the_same_dead_units_without_biases():
+    # Only the signs of a bias-free ReLU net's pre-activations depend on the weight scale.
+    spec = {"points": 32, "networks": 5, "width": 4, "depth": 12, "seed": 7}
+    he = dead_relu._run_init({**spec, "init": "he_normal"})
+    xavier = dead_relu._run_init({**spec, "init": "xavier_normal"})
+    np.testing.assert_array_equal(he["dead_fraction"], xavier["dead_fraction"])
+    assert he["dead_fraction"][-1] > 0  # the comparison is not between two all-alive nets
+
+
+def test_dead_fraction_below_the_expected_inactive_fraction_at_one_input():
+    # Dead on all data implies inactive at each input, so the mean dead fraction sits under the one-input
+    # expectation 1 - (1 - 2^-N)^(l-1) / 2, up to sampling noise.
+    spec = {"points": 32, "networks": 200, "width": 4, "depth": 20, "seed": 3, "init": "he_normal"}
+    dead = dead_relu._run_init(spec)["dead_fraction"]
+    bound = dead_relu.expected_inactive_fraction(4, np.arange(1, 21))
+    se = np.sqrt(np.maximum(bound * (1 - bound), 1e-12) / spec["networks"])
+    assert np.all(dead <= bound + 3 * se)
+
+
+def test_interval_born_dead_between_the_one_input_bounds():
+    # Independent of the kernel: plain NumPy forward passes at x = +1 and x = -1 (homogeneity reduces
+    # [-1, 1] to these two inputs).  Dead on the interval = dead at both, so 2p - 1 <= P <= p.
+    rng = np.random.default_rng(4)
+    width, depth, nets = 3, 6, 6000
+    W_in, W_hidden, _ = dead_relu.random_networks("symmetric", rng, nets, 1, width, depth)
+    dead_at = {}
+    for x in (1.0, -1.0):
+        h = np.maximum(x * W_in[:, 0, :], 0.0)
+        for l in range(depth - 1):
+            h = np.maximum(np.einsum("bi,bij->bj", h, W_hidden[:, l]), 0.0)
+        dead_at[x] = ~h.any(axis=1)
+    both = np.mean(dead_at[1.0] & dead_at[-1.0])
+    p = dead_relu.exact_dead_at_input(width, depth)
+    se = np.sqrt(p * (1 - p) / nets)
+    assert abs(np.mean(dead_at[1.0]) - p) < 4 * se and abs(np.mean(dead_at[-1.0]) - p) < 4 * se
+    assert 2 * p - 1 <= both <= p
+    # The kernel on the interval grid agrees with the two-input NumPy count, network by network.
+    counts = np.empty((nets, depth), dtype=np.int64)
+    W_in, W_hidden, B = dead_relu.random_networks("symmetric", np.random.default_rng(4), nets, 1, width, depth)
+    dead_relu.dead_unit_counts(dead_relu.datasets(9)["interval"], W_in, W_hidden, B, counts)
+    np.testing.assert_array_equal(counts[:, -1] == width, dead_at[1.0] & dead_at[-1.0])
+
+
+# ------------------------------------------------------------------------------ dead_relu: claims can fail
+
+def _born(counts, depth=50, n=5000, widths=(2, 3)):
+    """The born-dead summary from per-(scheme, data) count functions ``counts[(scheme, name)](w, L)``."""
+    config = {**dead_relu.DEFAULTS, "born": {**dead_relu.DEFAULTS["born"], "widths": list(widths), "depth": depth,
+                                             "networks": n}}
+    pairs = [(s, {name: [int(counts[s["scheme"], name](s["width"], L)) for L in range(1, depth + 1)]
+                  for name in ("point", "interval")})
+             for s in dead_relu.runs(config) if s["kind"] == "born"]
+    return dead_relu._summarize_born(config, pairs)[0]
+
+
+def _exact_counts(n=5000, interval_gap=0.0, rai_gap=0.2):
+    p = lambda w, L: dead_relu.exact_dead_at_input(w, L)  # noqa: E731
+    return {("symmetric", "point"): lambda w, L: round(n * p(w, L)),
+            ("symmetric", "interval"): lambda w, L: round(n * max(2 * p(w, L) - 1, 0) * (1 - interval_gap)),
+            ("rai", "point"): lambda w, L: round(n * p(w, L)),
+            ("rai", "interval"): lambda w, L: round(n * max(2 * p(w, L) - 1 - rai_gap, 0))}
+
+
+def verdicts(claims):
+    return {c.name: c.verdict for c in claims}
+
+
+def test_born_dead_claims_hold_on_exact_counts_and_fail_otherwise():
+    assert set(verdicts(dead_relu._claims_born(_born(_exact_counts()))).values()) == {"holds"}
+    # one live network of 5000 at width 2, 50 layers: against 2p - 1 = 1 - 1.1e-6 that is a failure
+    counts = _exact_counts()
+    counts["symmetric", "interval"] = lambda w, L: 4999 if (w, L) == (2, 50) else 0
+    assert verdicts(dead_relu._claims_born(_born(counts)))["born_dead_tends_to_one"] == "FAILS"
+    # a one-input simulation off the exact formula
+    counts = _exact_counts()
+    counts["symmetric", "point"] = lambda w, L: round(5000 * dead_relu.exact_dead_at_input(w + 1, L))
+    assert verdicts(dead_relu._claims_born(_born(counts)))["dead_at_input_exact"] == "FAILS"
+    # RAI no better than He
+    assert verdicts(dead_relu._claims_born(_born(_exact_counts(rai_gap=0.0))))["rai_reduces_born_dead"] == "FAILS"
+
+
+def _trained(values, lrs=(0.001, 0.01, 0.1), seeds=3):
+    """The trained summary from ``values(activation, lr, seed) -> (dead, grad_dead, accuracy)``."""
+    config = {**dead_relu.DEFAULTS, "trained": {**dead_relu.DEFAULTS["trained"], "lrs": list(lrs), "seeds": seeds}}
+    pairs = []
+    for s in dead_relu.runs(config):
+        if s["kind"] == "trained":
+            dead, grad_dead, acc = values(s["activation"], s["lr"], s["replicate"])
+            pairs.append((s, {"diverged": False, "final_loss": 0.1, "dead_fraction": dead,
+                              "grad_dead_fraction": grad_dead, "accuracy": acc}))
+    return dead_relu._summarize_trained(config, pairs)[0]
+
+
+def _plausible(act, lr, seed):
+    dead = 0.1 + 5 * lr + 0.01 * seed if act in ("relu", "leaky_relu") else 0.0
+    grad_dead = dead if act == "relu" else (0.2 if lr == 0.1 and act != "leaky_relu" else 0.0)
+    return dead, grad_dead, 0.7 if lr == 0.1 else 1.0
+
+
+def test_trained_claims_hold_on_plausible_data_and_fail_otherwise():
+    v = verdicts(dead_relu._claims_trained(_trained(_plausible)))
+    assert v == {"relu_dead_grows_with_lr": "holds", "leaky_relu_never_gradient_dead": "holds",
+                 "smooth_units_keep_gradient": "holds", "smooth_units_collapse_at_large_lr": "observed"}
+
+    def flat(act, lr, seed):  # relu loses no more units at a large learning rate
+        dead, grad_dead, acc = _plausible(act, 0.001, seed)
+        return dead, grad_dead, acc
+    assert verdicts(dead_relu._claims_trained(_trained(flat)))["relu_dead_grows_with_lr"] == "FAILS"
+
+    def leaky_dead(act, lr, seed):
+        dead, grad_dead, acc = _plausible(act, lr, seed)
+        return dead, 1 / 128 if act == "leaky_relu" and seed == 1 else grad_dead, acc
+    assert verdicts(dead_relu._claims_trained(_trained(leaky_dead)))["leaky_relu_never_gradient_dead"] == "FAILS"
+
+    def smooth_dead(act, lr, seed):
+        dead, grad_dead, acc = _plausible(act, lr, seed)
+        return dead, 0.05 if act in ("gelu", "silu") else grad_dead, acc
+    assert verdicts(dead_relu._claims_trained(_trained(smooth_dead)))["smooth_units_keep_gradient"] == "FAILS"
+
+
+def test_trained_claims_not_judged_at_a_scale_that_cannot_judge_them():
+    v = verdicts(dead_relu._claims_trained(_trained(_plausible, seeds=1)))
+    assert v["relu_dead_grows_with_lr"] == "not judged"           # one seed: no spread
+
+    def unconverged(act, lr, seed):
+        dead, grad_dead, _ = _plausible(act, lr, seed)
+        return dead, grad_dead, 0.8
+    assert verdicts(dead_relu._claims_trained(_trained(unconverged)))["smooth_units_keep_gradient"] == "not judged"
+
+
+@pytest.mark.parametrize("quick", ["dead_relu"], indirect=True)
+def test_quick_run_prints_no_failure(quick):
+    name, _, record = quick
+    assert [c["name"] for c in record["claims"] if c["verdict"] == "FAILS"] == [], name
 
 
 # -------------------------------------------------------------------------------------- residual measures

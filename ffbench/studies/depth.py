@@ -25,8 +25,11 @@ Measured:
 3. **Trained deep-narrow vs shallow-wide** at equal parameter counts on :math:`T^k` (k = ``compare_k``):
    deep nets of width 2 (the construction's architecture, 6k + 1 parameters, which can be exact), 4
    and 8, against one hidden layer with the same number of parameters (within 1).  Same data,
-   optimiser and epochs, several seeds.  What training finds is reported as is: narrow deep ReLU nets
-   often fail to train (dead units, bad minima); the claim checks say so with numbers.
+   optimiser and epochs, several seeds.  Telgarsky's theorem says a deep net *exists* that shallow ones
+   cannot match; it says nothing about what gradient training finds.  So what training finds is reported as
+   observations, not claims: width-2 deep nets mostly collapse to a constant (a layer dead on the whole input
+   range, at init or during training: the born-dead effect of Lu et al. 2020, the collapse of Lu, Su &
+   Karniadakis 2018), and none finds the exact construction.
 """
 from __future__ import annotations
 
@@ -36,12 +39,13 @@ import numpy as np
 
 from ffbench import MLP, data
 from ffbench.optim import Adam
-from ffbench.studies.framework import claim_close, claim_greater, claim_less, derive_seed, group
+from ffbench.studies.claims import claim_close, claim_greater, observation
+from ffbench.studies.framework import derive_seed, group
 from ffbench.style import figure, save_figure, theory
 from ffbench.train import train
 
 NAME = "depth"
-VERSION = "1"
+VERSION = "2"
 DEFAULTS = {
     "seed": 0,
     "max_k": 10,
@@ -161,13 +165,21 @@ def _centred(X):
     return 2.0 * X - 1.0
 
 
-def _fit(sizes, X, y, spec):
-    """A ReLU ``MLP(sizes)`` (He init, PyTorch-style uniform biases) trained full-batch with Adam on
-    (centred X, y); returns (model, history)."""
-    model = MLP(sizes, activation="relu", init="he_normal", seed=spec["seed"], bias_init="standard_uniform")
-    hist = train(model, _centred(X), y, loss="mse", optimizer=Adam(model, lr=spec["lr"]), epochs=spec["epochs"],
+def _model(sizes, spec):
+    """A ReLU ``MLP(sizes)``: He init, PyTorch-style uniform biases."""
+    return MLP(sizes, activation="relu", init="he_normal", seed=spec["seed"], bias_init="standard_uniform")
+
+
+def _fit(model, X, y, spec):
+    """Train ``model`` full-batch with Adam on (centred X, y); returns the history."""
+    return train(model, _centred(X), y, loss="mse", optimizer=Adam(model, lr=spec["lr"]), epochs=spec["epochs"],
                  batch_size=spec["points"], seed=spec["seed"])
-    return model, hist
+
+
+def is_constant(values):
+    """True when a network's outputs on a grid are all the same float: a ReLU net with a layer dead on the
+    whole grid computes the same numbers for every input after it (born dead, Lu et al. 2020)."""
+    return bool(np.ptp(values) == 0.0)
 
 
 def _errors(pred, target):
@@ -186,7 +198,8 @@ def _run_shallow(spec):
     coef = np.linalg.lstsq(features(X[:, 0]), y[:, 0], rcond=None)[0]
     lstsq_l1, lstsq_rms = _errors(features(x) @ coef, fx)
     # (b) trained.
-    model, hist = _fit([1, w, 1], X, y, spec)
+    model = _model([1, w, 1], spec)
+    hist = _fit(model, X, y, spec)
     trained_l1, trained_rms = _errors(model.forward(_centred(x[:, None]))[:, 0], fx)
     return {"lstsq_l1": lstsq_l1, "lstsq_rms": lstsq_rms, "trained_l1": trained_l1, "trained_rms": trained_rms,
             "final_loss": hist.epoch_loss[-1], "bound": piece_lower_bound(k, w)}
@@ -205,13 +218,15 @@ def compare_architectures(k, width):
 def _run_compare(spec):
     k = spec["k"]
     X, y = data.regression_1d("sawtooth", spec["points"], sampling="grid", k=k)
-    model, hist = _fit(spec["sizes"], X, y, spec)
+    model = _model(spec["sizes"], spec)
     x = np.linspace(0.0, 1.0, PLOT_POINTS)
+    born_constant = is_constant(model.forward(_centred(x[:, None])))
+    hist = _fit(model, X, y, spec)
     pred = model.forward(_centred(x[:, None]))[:, 0]
     l1, rms = _errors(pred, data.target("sawtooth", k=k)(x))
     return {"parameters": model.parameters_count, "l1": l1, "rms": rms, "mse": rms ** 2,
             "final_loss": hist.epoch_loss[-1], "diverged": hist.diverged, "loss_curve": hist.epoch_loss[::50],
-            "fit": pred}
+            "fit": pred, "constant_at_init": born_constant, "constant": is_constant(pred)}
 
 
 # ------------------------------------------------------------------------------------------- contract
@@ -240,96 +255,135 @@ def run(spec):
     return KINDS[spec["kind"]](spec)
 
 
+TELGARSKY = "Telgarsky (2016), Benefits of depth in neural networks, COLT: the tent-map construction of Thm 1.1"
+EXACT = "this study: exact rational propagation of the piecewise-linear function (module docstring, part 1)"
+COLLAPSE = ("Lu, Su & Karniadakis (2018), Collapse of deep and narrow neural nets, arXiv:1808.04947; born dead: "
+            "Lu, Shin, Su & Karniadakis (2020), Dying ReLU and Initialization")
+
+
 def summarize(config, pairs):
     groups = group(pairs, "kind", KINDS)
-    rows, claims, lines = [], [], []
+    exact, rows, lines, claims = _summarize_exact(config, groups["exact"])
+    shallow = {}
+    if groups.get("shallow"):
+        shallow, more_rows, more_lines, more_claims = _summarize_shallow(config, groups["shallow"])
+        rows, lines, claims = rows + more_rows, lines + more_lines, claims + more_claims
+    compare = {}
+    if groups.get("compare"):
+        compare, more_rows, more_lines, more_claims = _summarize_compare(config, groups["compare"])
+        rows, lines, claims = rows + more_rows, lines + more_lines, claims + more_claims
+    return {"data": {"exact": exact, "shallow": shallow, "shallow_k": config["shallow_k"],
+                     "shallow_widths": config["shallow_widths"], "compare": compare, "compare_k": config["compare_k"],
+                     "picture_k": config["picture_k"], "plot_x": np.linspace(0.0, 1.0, PLOT_POINTS)},
+            "rows": rows, "claims": claims, "table": "\n".join(lines)}
 
-    exact = {key: [r[key] for _, r in groups["exact"]] for key in (
+
+def _summarize_exact(config, pairs):
+    """Exact counts of the construction: (data, rows, table lines, claims)."""
+    exact = {key: [r[key] for _, r in pairs] for key in (
         "pieces", "crossings", "knots", "units", "parameters", "mlp_max_error", "target_max_error",
         "shallow_units", "shallow_pieces", "shallow_crossings", "shallow_max_error")}
-    ks = list(range(1, config["max_k"] + 1))
+    ks = [s["k"] for s, _ in pairs]
     exact["k"] = ks
-    for i, k in enumerate(ks):
-        rows.append({"part": "exact", "k": k, "units": exact["units"][i], "parameters": exact["parameters"][i],
-                     "pieces": exact["pieces"][i], "crossings": exact["crossings"][i],
-                     "shallow_units_needed": exact["shallow_units"][i]})
+    rows = [{"part": "exact", "k": k, "units": exact["units"][i], "parameters": exact["parameters"][i],
+             "pieces": exact["pieces"][i], "crossings": exact["crossings"][i],
+             "shallow_units_needed": exact["shallow_units"][i]} for i, k in enumerate(ks)]
     all_match = all(p == 2 ** k and c == 2 ** k for k, p, c in zip(ks, exact["pieces"], exact["crossings"]))
     kmax = ks[-1]
-    lines.append("tent map composed k times (2k ReLUs): exact pieces and crossings of 1/2")
-    lines.append("  k      " + " ".join(f"{k:>5}" for k in ks))
-    lines.append("  pieces " + " ".join(f"{p:>5}" for p in exact["pieces"]))
-    lines.append("  cross. " + " ".join(f"{c:>5}" for c in exact["crossings"]))
-    claims += [
+    lines = ["tent map composed k times (2k ReLUs): exact pieces and crossings of 1/2",
+             "  k      " + " ".join(f"{k:>5}" for k in ks),
+             "  pieces " + " ".join(f"{p:>5}" for p in exact["pieces"]),
+             "  cross. " + " ".join(f"{c:>5}" for c in exact["crossings"])]
+    theorem = {"source": TELGARSKY, "kind": "theorem"}
+    claims = [
         claim_close(f"pieces_k{kmax}", f"T^{kmax} from {2 * kmax} ReLUs has 2^{kmax} linear pieces (exact count)",
-                    exact["pieces"][-1], 2 ** kmax, atol=0),
+                    exact["pieces"][-1], 2 ** kmax, atol=0, **theorem),
         claim_close(f"crossings_k{kmax}", f"T^{kmax} crosses 1/2 exactly 2^{kmax} times", exact["crossings"][-1],
-                    2 ** kmax, atol=0),
+                    2 ** kmax, atol=0, **theorem),
         claim_close("pieces_all_k", f"pieces = crossings = 2^k for every k = 1..{kmax} (1 = all)", float(all_match),
-                    1.0, atol=0),
+                    1.0, atol=0, **theorem),
         claim_close("mlp_exact", "ffbench MLP.forward with the tent weights equals the exact function at every "
-                    "knot, every k (max abs error)", max(exact["mlp_max_error"]), 0.0, atol=0),
+                    "knot, every k (max abs error)", max(exact["mlp_max_error"]), 0.0, atol=0, source=EXACT,
+                    kind="theorem", note="the knot values are dyadic rationals, exact in float64"),
         claim_close("shallow_exact_2k", "a 1-hidden-layer net of 2^k ReLUs reproduces T^k exactly "
                     "(max abs error at the knots, every k)", max(exact["shallow_max_error"]), 0.0, atol=0,
+                    source="this study: T^k = sum_j c_j relu(x - j/2^k) (shallow_exact)", kind="theorem",
                     note=f"{exact['shallow_units'][-1]} units for k={kmax} against {2 * kmax} in the deep net"),
     ]
+    return exact, rows, lines, claims
 
-    shallow = {}
-    for s, r in groups.get("shallow", []):
+
+def _summarize_shallow(config, pairs):
+    """Shallow nets against the piece-count bound: (data, rows, table lines, claims)."""
+    shallow, rows = {}, []
+    for s, r in pairs:
         e = shallow.setdefault(str(s["k"]), {key: [] for key in r})
         for key, v in r.items():
             e[key].append(v)
         rows.append({"part": "shallow", "k": s["k"], "width": s["width"], "lstsq_l1": r["lstsq_l1"],
                      "trained_l1": r["trained_l1"], "lstsq_rms": r["lstsq_rms"], "trained_rms": r["trained_rms"],
                      "piece_bound_l1": r["bound"]})
-    if shallow:
-        lines.append("shallow width w on T^k: L1 error, least squares on uniform knots / trained  [piece bound]")
-        ratios = []
-        for k, e in shallow.items():
-            lines.append(f"  k={k}: " + "  ".join(
-                f"w={w}: {a:.3f}/{b:.3f} [{c:.3f}]" for w, a, b, c in
-                zip(config["shallow_widths"], e["lstsq_l1"], e["trained_l1"], e["bound"])))
-            ratios += [min(a, b) / c for a, b, c in zip(e["lstsq_l1"], e["trained_l1"], e["bound"]) if c > 0]
-        claims.append(claim_greater("shallow_above_bound", "no shallow net beats the piece-count bound: min over "
-                                    "k, w (bound > 0) of L1 error / bound", min(ratios) if ratios else float("nan"),
-                                    1.0, note=f"{len(ratios)} (k, w) pairs with a positive bound"))
+    lines = ["shallow width w on T^k: L1 error, least squares on uniform knots / trained  [piece bound]"]
+    ratios = []
+    for k, e in shallow.items():
+        lines.append(f"  k={k}: " + "  ".join(
+            f"w={w}: {a:.3f}/{b:.3f} [{c:.3f}]" for w, a, b, c in
+            zip(config["shallow_widths"], e["lstsq_l1"], e["trained_l1"], e["bound"])))
+        ratios += [min(a, b) / c for a, b, c in zip(e["lstsq_l1"], e["trained_l1"], e["bound"]) if c > 0]
+    claims = [claim_greater(
+        "shallow_above_bound", "no shallow net beats the piece-count bound: min over k, w (bound > 0) of L1 error "
+        "/ bound", min(ratios) if ratios else float("nan"), 1.0, source="this study: piece-count bound (module "
+        "docstring, part 2), the counting argument of Telgarsky (2016, proof of Thm 1.1)", kind="bound",
+        note=f"{len(ratios)} (k, w) pairs with a positive bound",
+        not_judged="" if ratios else "no (k, w) pair of the grid has a positive bound")]
+    return shallow, rows, lines, claims
 
-    compare = {}
-    for s, r in groups.get("compare", []):
+
+def _summarize_compare(config, pairs):
+    """Trained deep-narrow against shallow-wide nets: what training finds, reported, not judged (Telgarsky's
+    theorem says a deep net *exists*, nothing about what gradient training reaches)."""
+    compare, rows = {}, []
+    for s, r in pairs:
         c = compare.setdefault(str(s["pair"]), {"deep": {"sizes": None, "runs": []},
                                                 "shallow": {"sizes": None, "runs": []}})
         c[s["arch"]]["sizes"] = s["sizes"]
         c[s["arch"]]["runs"].append({key: r[key] for key in ("parameters", "l1", "rms", "mse", "final_loss",
-                                                              "loss_curve", "fit")})
+                                                              "loss_curve", "fit", "constant_at_init", "constant")})
         rows.append({"part": "compare", "k": s["k"], "width": s["pair"], "arch": s["arch"],
                      "sizes": "-".join(map(str, s["sizes"])), "repeat": s["repeat"], "parameters": r["parameters"],
-                     "trained_l1": r["l1"], "trained_rms": r["rms"]})
-    if compare:
-        k = config["compare_k"]
-        fail_level = FAIL_FRACTION / 12.0  # Var(T^k) on [0, 1] is 1/12 for every k
-        lines.append(f"trained deep-narrow vs shallow-wide on T^{k} (equal parameters): MSE per seed")
-        for pair, c in compare.items():
-            for arch in ("deep", "shallow"):
-                mses = [x["mse"] for x in c[arch]["runs"]]
-                c[arch]["median_mse"] = float(np.median(mses))
-                c[arch]["failed"] = float(np.mean(np.array(mses) > fail_level))
-                lines.append(f"  {arch:<7} {'-'.join(map(str, c[arch]['sizes'])):<16} "
-                             f"{c[arch]['runs'][0]['parameters']:>4} params: "
-                             + " ".join(f"{m:.2e}" for m in mses) + f"  (failed {c[arch]['failed']:.0%})")
-            claims.append(claim_less(f"deep{pair}_beats_shallow", f"trained deep net of width {pair} ({k} layers) "
-                                     "reaches a lower MSE than the shallow net of equal size (median MSE ratio "
-                                     "deep/shallow)", c["deep"]["median_mse"] / c["shallow"]["median_mse"], 1.0,
-                                     note=f"deep failed to train in {c['deep']['failed']:.0%} of seeds, "
-                                     f"shallow in {c['shallow']['failed']:.0%}"))
-        narrow = compare[str(min(config["compare_widths"]))]["deep"]
-        claims.append(claim_less("deep_narrow_finds_construction", "training finds the exact width-2 solution "
-                                 "that exists (best MSE of the deep width-2 net over seeds)",
-                                 min(x["mse"] for x in narrow["runs"]), 0.0, tolerance=1e-3,
-                                 note="the construction has MSE 0; training from random init usually does not "
-                                 "find it"))
-    return {"data": {"exact": exact, "shallow": shallow, "shallow_k": config["shallow_k"],
-                     "shallow_widths": config["shallow_widths"], "compare": compare, "compare_k": config["compare_k"],
-                     "picture_k": config["picture_k"], "plot_x": np.linspace(0.0, 1.0, PLOT_POINTS)},
-            "rows": rows, "claims": claims, "table": "\n".join(lines)}
+                     "trained_l1": r["l1"], "trained_rms": r["rms"], "constant_at_init": r["constant_at_init"],
+                     "constant_after_training": r["constant"]})
+    k = config["compare_k"]
+    fail_level = FAIL_FRACTION / 12.0  # Var(T^k) on [0, 1] is 1/12 for every k
+    lines = [f"trained deep-narrow vs shallow-wide on T^{k} (equal parameters): MSE per seed"]
+    claims = []
+    for pair, c in compare.items():
+        for arch in ("deep", "shallow"):
+            mses = [x["mse"] for x in c[arch]["runs"]]
+            c[arch]["median_mse"] = float(np.median(mses))
+            c[arch]["failed"] = float(np.mean(np.array(mses) > fail_level))
+            c[arch]["constant"] = float(np.mean([x["constant"] for x in c[arch]["runs"]]))
+            lines.append(f"  {arch:<7} {'-'.join(map(str, c[arch]['sizes'])):<16} "
+                         f"{c[arch]['runs'][0]['parameters']:>4} params: "
+                         + " ".join(f"{m:.2e}" for m in mses) + f"  (failed {c[arch]['failed']:.0%}, "
+                         f"constant {c[arch]['constant']:.0%})")
+        claims.append(observation(
+            f"deep{pair}_vs_shallow", f"trained deep net of width {pair} ({k} layers) against the shallow net of "
+            "equal size: median MSE ratio deep/shallow", c["deep"]["median_mse"] / c["shallow"]["median_mse"],
+            note=f"{len(c['deep']['runs'])} seeds each; learned nothing (MSE > {FAIL_FRACTION:g} Var T^k): deep "
+            f"{c['deep']['failed']:.0%}, shallow {c['shallow']['failed']:.0%}"))
+    narrow = compare[str(min(config["compare_widths"]))]["deep"]
+    runs_ = narrow["runs"]
+    claims.append(observation(
+        "deep_narrow_best_mse", f"best MSE over seeds of the trained deep width-{min(config['compare_widths'])} net "
+        "(an exact solution with MSE 0 exists: the construction)", min(x["mse"] for x in runs_),
+        note="gradient training from a random init does not find the construction"))
+    claims.append(observation(
+        "deep_narrow_collapse", f"fraction of trained deep width-{min(config['compare_widths'])} nets that compute "
+        "a constant (collapsed to the mean of the target)", float(np.mean([x["constant"] for x in runs_])),
+        source=COLLAPSE, note=f"constant already at init (a layer dead on the whole input range): "
+        f"{np.mean([x['constant_at_init'] for x in runs_]):.0%} of {len(runs_)} seeds"))
+    return compare, rows, lines, claims
 
 
 def render(record, out_dir, formats):
