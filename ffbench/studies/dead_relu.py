@@ -75,7 +75,7 @@ from ..activations import activation
 from ..train import accuracy, train
 from .claims import claim_close, claim_greater, claim_less, observation, spread_of
 from .framework import derive_seed, group
-from ..style import COLORS, MARKERS, figure, save_figure, theory
+from ..style import COLORS, MARKERS, figure, label, save_figure, theory
 
 NAME = "dead_relu"
 VERSION = "1"
@@ -535,8 +535,7 @@ def render(record, out_dir, formats):
             + _render_rai(d["born"], out_dir, formats) + _render_trained(d["trained"], out_dir, formats))
 
 
-INIT_TITLES = {"he_normal": "He (zero bias)", "xavier_normal": "Xavier (zero bias)",
-               "standard_uniform": "standard (uniform bias)"}
+BIAS_LABELS = {"zeros": "zero bias", "standard_uniform": "uniform bias"}
 
 
 def _render_init(d, out_dir, formats):
@@ -544,10 +543,10 @@ def _render_init(d, out_dir, formats):
     layers = _arr(d["layers"])
     for ax, init in zip(axes[0], d["inits"]):
         for k, w in enumerate(d["widths"]):
-            ax.plot(layers, _arr(d["dead_fraction"][init][k]), label=f"N = {w}", markevery=max(1, len(layers) // 10))
+            ax.plot(layers, _arr(d["dead_fraction"][init][k]), label=f"width $N = {w}$", markevery=max(1, len(layers) // 10))
             if init != "standard_uniform":
                 theory(ax, layers, _arr(d["single_input_bound"][k]), label="one-input bound" if k == 0 else None)
-        ax.set_title(INIT_TITLES.get(init, init))
+        ax.set_title(f"{label(init)}, {BIAS_LABELS[BIAS_INITS[init]]}")
         ax.set_xlabel("hidden layer $l$")
         ax.set_ylim(-0.02, 1.02)
     axes[0, 0].set_ylabel("fraction of dead units")
@@ -598,8 +597,8 @@ def _render_rai(d, out_dir, formats):
     depths = _arr(d["depths"])
     widths = [k for k, w in enumerate(d["widths"]) if w in (2, 4, 6, 8)] or [0]
     for c, k in enumerate(widths):
-        for scheme, label, style, marker in (("symmetric", "He", "-", "o"), ("rai", "RAI", "--", "s")):
-            ax.plot(depths, _arr(d[scheme]["interval"]["p"][k]), label=f"{label}, N = {d['widths'][k]}",
+        for scheme, name, style, marker in (("symmetric", "He", "-", "o"), ("rai", "RAI", "--", "s")):
+            ax.plot(depths, _arr(d[scheme]["interval"]["p"][k]), label=f"{name}, width {d['widths'][k]}",
                     color=COLORS[c % len(COLORS)], linestyle=style, marker=marker, markevery=max(1, len(depths) // 8))
     ax.set_xlabel("hidden layers $L$")
     ax.set_ylabel("P(born dead on $[-1, 1]$)")
@@ -610,12 +609,12 @@ def _render_rai(d, out_dir, formats):
 def _render_trained(d, out_dir, formats):
     fig, axes = figure("double", height=2.4, ncols=3)
     lrs = _arr(d["lrs"])
-    for key, ax, label in zip(("dead_fraction", "grad_dead_fraction", "accuracy"), axes,
-                              ("dead units (z <= 0 on all data)", "gradient-dead units", "training accuracy")):
+    for key, ax, ylabel in zip(("dead_fraction", "grad_dead_fraction", "accuracy"), axes,
+                               ("dead units (z <= 0 on all data)", "gradient-dead units", "training accuracy")):
         for a in d["activations"]:
-            ax.semilogx(lrs, _arr(d[key][a]), label=a)
+            ax.semilogx(lrs, _arr(d[key][a]), label=label(a))
         ax.set_xlabel("Adam learning rate")
-        ax.set_ylabel(label)
+        ax.set_ylabel(ylabel)
     axes[0].legend()
     return save_figure(fig, out_dir, "dead_relu_trained", formats)
 
