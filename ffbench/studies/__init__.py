@@ -20,6 +20,7 @@ STUDIES = {
     "xor": "ffbench.studies.xor",
     "dead_relu": "ffbench.studies.dead_relu",
     "residual": "ffbench.studies.residual",
+    "trainability": "ffbench.studies.trainability",
 }
 
 
