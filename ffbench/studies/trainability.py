@@ -61,7 +61,7 @@ from ..losses import loss_function
 from ..optim import SGD
 from ..style import figure, save_figure, theory as theory_line
 from ..train import accuracy, train
-from .framework import claim_close, claim_greater, derive_seed, observation, se_tolerance, spread_of
+from .framework import claim_close, claim_greater, derive_seed, group, observation, se_tolerance, spread_of
 
 NAME = "trainability"
 VERSION = "1"
@@ -71,8 +71,8 @@ SOURCE = "Schoenholz, Gilmer, Ganguli & Sohl-Dickstein 2017, Deep information pr
 DEFAULTS = {
     "seed": 0,
     "sigma_b2": 0.05,
-    "sigma_w2": [0.5, 1.0, 1.3, 1.5, 1.65, 1.9, 2.1, 2.5, 3.0, 3.5, 4.5],  # the critical value is added
-    "depths": [2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128],
+    "sigma_w2": [0.5, 1.0, 1.3, 1.5, 1.65, 1.9, 2.2, 2.7, 3.5, 4.5],  # the critical value is added
+    "depths": [2, 4, 8, 16, 24, 32, 48, 64, 96, 128],
     "width": 100,
     "seeds": 2,
     "training": {"data": "mnist1d", "lr": 0.01, "batch_size": 32, "epochs": 4, "dtype": "float32"},
@@ -207,29 +207,27 @@ def measured_xi(result) -> float:
     return _decay_xi(result["one_minus_c"]) if result["ordered"] else _slope_xi(result["c"], result["c_star"])
 
 
-def _cells(config, pairs):
-    """(sigma_w2, depth) -> accuracies, losses and test accuracies over seeds."""
+def _cells(trained):
+    """(sigma_w2, depth) -> accuracies, losses and test accuracies over seeds, from the train pairs."""
     cells = {}
-    for spec, result in pairs:
-        if spec["kind"] == "train":
-            cell = cells.setdefault((spec["sigma_w2"], spec["depth"]), {"accuracy": [], "loss": [], "test": []})
-            cell["accuracy"].append(result["accuracy"])
-            cell["loss"].append(result["loss"] if result["loss"] is not None else math.nan)
-            cell["test"].append(result["test_accuracy"])
+    for spec, result in trained:
+        cell = cells.setdefault((spec["sigma_w2"], spec["depth"]), {"accuracy": [], "loss": [], "test": []})
+        cell["accuracy"].append(result["accuracy"])
+        cell["loss"].append(result["loss"] if result["loss"] is not None else math.nan)
+        cell["test"].append(result["test_accuracy"])
     return cells
 
 
-def summarize(config, results):
-    pairs = list(zip(runs(config), results))
+def summarize(config, pairs):
+    parts = group(pairs, "kind", KINDS)
     s_c = critical(config)
     sigmas, depths, seeds = grid(config), config["depths"], config["seeds"]
     theory_rows = {s2: theory.depth_scale(ACTIVATION, s2, config["sigma_b2"])._asdict() for s2 in sigmas}
     xi = {s2: [math.nan] * config["probe"]["seeds"] for s2 in sigmas}
-    for spec, result in pairs:
-        if spec["kind"] == "probe":
-            xi[spec["sigma_w2"]][spec["seed_index"]] = measured_xi(result)
-    cells = _cells(config, pairs)
-    classes = next(r["classes"] for s, r in pairs if s["kind"] == "train")
+    for spec, result in parts["probe"]:
+        xi[spec["sigma_w2"]][spec["seed_index"]] = measured_xi(result)
+    cells = _cells(parts["train"])
+    classes = parts["train"][0][1]["classes"]
     b = config["boundary"]
     threshold = b["chance_multiple"] / classes
     acc = np.array([[np.mean(cells[(s2, d)]["accuracy"]) for d in depths] for s2 in sigmas])
