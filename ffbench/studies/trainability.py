@@ -355,8 +355,14 @@ def render(record, out_dir, formats):
         theory_line(ax, s_curve[side], 6 * xi_curve[side], color="white", linewidth=1.2,
                     label=r"$6\,\xi_c$" if side[0] else None)
     ax.axvline(data["critical_sigma_w2"], color="white", linestyle=":", linewidth=1.0, label=r"$\chi_1 = 1$")
+    if len(sigmas) > 1 and len(depths) > 1:
+        ax.contour(sigmas, depths, np.asarray(data["accuracy"], dtype=float).T, levels=[data["threshold"]],
+                   colors="black", linewidths=0.8)
+    ax.plot([], [], color="black", linewidth=0.8, marker="", label=f"accuracy = {data['threshold']:.2f}")
     ax.set_yscale("log")
     ax.set_ylim(_edges(depths, log=True)[[0, -1]])
+    ax.set_yticks(depths, [f"{d:g}" for d in depths])
+    ax.minorticks_off()
     ax.set_xlabel(r"$\sigma_w^2$  ($\sigma_b^2$ = %g)" % record["config"]["sigma_b2"])
     ax.set_ylabel("depth $L$ (hidden layers)")
     ax.set_title(f"tanh, width {record['config']['width']}, {record['config']['training']['data']}")
@@ -367,7 +373,11 @@ def render(record, out_dir, formats):
     bx.errorbar(sigmas[ok], meas[ok].mean(axis=1),
                 yerr=meas[ok].std(axis=1, ddof=1) if meas.shape[1] > 1 else None, linestyle="",
                 label=f"measured at init (width {record['config']['probe']['width']})")
+    probe = record["config"]["probe"]
+    bx.axhline(probe["tolerance"] * probe["width"], color="0.5", linestyle=":", linewidth=0.8,
+               label=r"judged below: $\xi_c \leq$ %g x width" % probe["tolerance"])
     bx.set_yscale("log")
+    bx.set_ylim(0.5, 3 * probe["depth"])
     bx.set_xlabel(r"$\sigma_w^2$")
     bx.set_ylabel(r"correlation depth scale $\xi_c$")
     bx.legend(loc="upper right", fontsize=6)
