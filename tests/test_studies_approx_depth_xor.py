@@ -227,7 +227,8 @@ def test_barron_claims_fail_when_the_error_grows_with_d():
     specs = [s for s in approximation.runs(config) if s["kind"] == "barron"]
 
     def pairs(n_mse_of_d, variance_of_d):
-        return [(s, {"n_mse": [[n_mse_of_d(s["dim"]) * (1 + 0.01 * (k - 1.5)) for k in range(4)] for _ in config["barron_n"]],
+        spread = [1 + 0.01 * (k - 1.5) for k in range(4)]  # mean exactly 1
+        return [(s, {"n_mse": [[n_mse_of_d(s["dim"]) * f for f in spread] for _ in config["barron_n"]],
                      "V": 1.0, "C_f": 1.0, "radius": 1.0, "bound": 4.0, "maurey_variance": variance_of_d(s["dim"])})
                 for s in specs]
     good = _verdicts(approximation._summarize_barron(config, pairs(lambda d: 0.1 / d, lambda d: 0.1 / d))[3])

@@ -390,7 +390,8 @@ def _summarize_barron(config, pairs):
             atol=3 * b["overall_se"], source=MAUREY, kind="theorem",
             spread={"n": int(len(ns) * config["barron_repeats"]), "se": b["overall_se"]},
             note="tolerance: 3 standard errors over repeats (fresh units and test points each); the exact "
-            f"variance is for steps, the sigmoids of steepness {config['barron_steepness']:g} differ by O(1/steepness)"))
+            f"variance is for steps; the sigmoids of steepness {config['barron_steepness']:g} differ by "
+            "O(1/steepness)"))
     dims = np.log(np.asarray([int(d) for d in barron], float))
     if len(dims) > 1:
         y = np.log([b["overall"] for b in barron.values()])

@@ -38,13 +38,14 @@ and it is an upper bound for any data set containing x (dead on all of X implies
 those two events are not independent (the first layer's active sets at +1 and -1 are complementary, and
 deeper layers align the two representations), so we have no closed form there; each has probability p, so
 :math:`2p - 1 \le P(\text{born dead on } [-1, 1]) \le p`, and the lower bound tends to 1 with depth (Lu et
-al.'s limit, with a rate for this data set).  The expected fraction of inactive units of layer l at one input is, by the same chain,
-:math:`1 - \tfrac12 (1 - 2^{-N})^{l-1}`: an upper bound for the dead-unit fraction on any data set.
+al.'s limit, with a rate for this data set).  The expected fraction of inactive units of layer l at one
+input is, by the same chain, :math:`1 - \tfrac12 (1 - 2^{-N})^{l-1}`: an upper bound for the dead-unit fraction
+on any data set.
 
-RAI (Lu et al. 2020, Sec. 5): for each unit, with parameter vector :math:`v = (W[:, j], b_j) \in R^{m+1}`, one
-entry chosen uniformly at random is drawn from the asymmetric Beta(2, 1) (positive) and the others from the
-symmetric N(0, sigma^2).  We use He's sigma^2 = 2/m; Lu et al. derive their sigma from a second-moment
-condition that we do not reproduce here.
+RAI (the randomized asymmetric initialisation Lu et al. 2020 propose): for each unit, with parameter vector
+:math:`v = (W[:, j], b_j) \in R^{m+1}`, one entry chosen uniformly at random is drawn from the asymmetric
+Beta(2, 1) (positive) and the others from the symmetric N(0, sigma^2).  We use He's sigma^2 = 2/m; Lu et al.
+derive their sigma from a second-moment condition that we do not reproduce here.
 
 Parts of the study: (1) dead-unit fraction per layer at initialisation against depth and width for He, Xavier
 (both zero bias) and standard init (uniform weights and biases, PyTorch's nn.Linear default), on two-spirals
@@ -426,8 +427,8 @@ def _claims_born(born):
         se = float(np.sqrt(np.sum(sym * (1 - sym) + rai * (1 - rai)) / n) / len(sym))
         claims.append(claim_greater(
             "rai_reduces_born_dead", f"P(born dead on [-1, 1]) at {depths[-1]} hidden layers, He (bias-free) "
-            "minus RAI, mean over widths (RAI lowers it)", diff, 3 * se, source=f"{LU2020}, Sec. 5 "
-            "(randomized asymmetric initialisation)", kind="empirical", spread={"n": n, "se": se},
+            "minus RAI, mean over widths (RAI lowers it)", diff, 3 * se, source=f"{LU2020}: the randomized "
+            "asymmetric initialisation they propose", kind="empirical", spread={"n": n, "se": se},
             note="judged against 3 binomial standard errors above 0; our RAI draws the symmetric entries from "
             "He's N(0, 2/fan_in), not Lu et al.'s second-moment sigma"))
     return claims
@@ -478,7 +479,8 @@ def _claims_trained(trained):
             "needs z far below 0 on all data to lose its gradient", kind="empirical",
             spread=spread_of(values) if len(values) > 1 else None,
             note=f"converges: every seed reaches {CONVERGED:.0%} training accuracy; {SMALL_FRACTION:.0%} is about "
-            f"{SMALL_FRACTION * trained['units']:.1f} of the {trained['units']} hidden units; relu at the same learning rates: " + ", ".join(
+            f"{SMALL_FRACTION * trained['units']:.1f} of the {trained['units']} hidden units; relu at the same "
+            "learning rates: " + ", ".join(
                 f"{np.mean(_seed_values(trained, 'grad_dead_fraction', 'relu', lr)):.2f}" for lr in judged
                 if "relu" in acts),
             not_judged="" if ok else "no learning rate of the grid converges for every seed"))
@@ -488,7 +490,8 @@ def _claims_trained(trained):
             acc = {a: _seed_values(trained, "accuracy", a, lr) for a in smooth}
             claims.append(observation(
                 "smooth_units_collapse_at_large_lr", f"{', '.join(smooth)} at lr {lr:g}, the largest of the grid "
-                "(training does not converge for every seed): mean gradient-dead fraction", float(np.mean(sum(worst.values(), []))),
+                "(training does not converge for every seed): mean gradient-dead fraction",
+                float(np.mean(sum(worst.values(), []))),
                 source="this study: part (4)", note="; ".join(
                     f"{a}: gradient-dead per seed {', '.join(f'{v:.2f}' for v in worst[a])}, accuracy "
                     f"{', '.join(f'{v:.2f}' for v in acc[a])}" for a in smooth)))
@@ -543,7 +546,8 @@ def _render_init(d, out_dir, formats):
     layers = _arr(d["layers"])
     for ax, init in zip(axes[0], d["inits"]):
         for k, w in enumerate(d["widths"]):
-            ax.plot(layers, _arr(d["dead_fraction"][init][k]), label=f"width $N = {w}$", markevery=max(1, len(layers) // 10))
+            ax.plot(layers, _arr(d["dead_fraction"][init][k]), label=f"width $N = {w}$",
+                    markevery=max(1, len(layers) // 10))
             if init != "standard_uniform":
                 theory(ax, layers, _arr(d["single_input_bound"][k]), label="one-input bound" if k == 0 else None)
         ax.set_title(f"{label(init)}, {BIAS_LABELS[BIAS_INITS[init]]}")
