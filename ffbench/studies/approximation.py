@@ -473,7 +473,7 @@ def _render_trained(record, out_dir, formats):
     if d["trained"]:
         acts = list(record["config"]["trained_activations"])
         widths = np.asarray(d["trained_widths"], float)
-        fig, axes = figure("double", height=2.3, ncols=1 + len(acts))
+        fig, axes = figure("double", height=2.7, ncols=1 + len(acts))
         ax = axes[0]
         for act in acts:
             t = d["trained"][act]
@@ -484,8 +484,10 @@ def _render_trained(record, out_dir, formats):
         ax.set_xticks(widths, [str(int(w)) for w in widths])
         ax.minorticks_off()
         ax.set_xlabel("hidden units $n$")
-        ax.set_ylabel("$L^2$ error")
-        ax.legend(loc="lower left", fontsize=6)
+        ax.set_ylabel("$L^2$ error (fitted slope)")
+        ax.set_title("error against width")
+        # below the panel: the curves fill it
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28), ncols=2, fontsize=6, handlelength=1.8)
         xs = np.asarray(d["fit_x"])
         f = data.target(d["trained_target"])(xs)
         for ax, act in zip(axes[1:], acts):

@@ -346,7 +346,7 @@ def _render_accuracy(record, out_dir, formats):
     ax.set_xticks(range(len(acts)), [label(a) for a in acts])
     ax.set_ylim(0.4, 1.06)
     ax.set_ylabel("accuracy on the 4 corners")
-    ax.legend(loc="lower right")
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=3, fontsize=6.5)
     return save_figure(fig, out_dir, "xor_accuracy", formats)
 
 
