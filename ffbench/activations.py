@@ -1,16 +1,21 @@
-"""Activation functions: one registry, a forward and a backward kernel for each.
+"""Activation functions: one registry entry per activation, which owns its kernels and its facts.
 
 Every activation is one ``Activation`` entry in ``_REGISTRY``: its scalar forward ``f(z, p)`` and
 derivative ``df(z, p)`` (both of the *pre-activation* ``z``, never of the output: GELU and SiLU are
-not monotonic, so the output does not determine the derivative), its parameter, and its
-recommended initialisation gain.  ``p`` is the activation's one scalar parameter (the LeakyReLU
-slope, the ELU alpha, the softplus beta) and is ignored by the others.
+not monotonic, so the output does not determine the derivative), a NumPy twin of the pair (written
+independently of the kernels: the oracle of the property tests and the NumPy peer of the benchmark),
+its named parameters with their defaults and checks, and its facts: a label for figures, the
+recommended initialiser and gain, and whether it is positively homogeneous.  ``p`` is the tuple of
+parameter values in the order the entry declares them (``()`` for none); ``activation(name, **params)``
+looks an entry up once and returns it with the parameters bound, and everything else uses that object.
 
-Array kernels are generated from the scalar functions (see ``_kernels.specialise``): an elementwise
-``prange`` loop over the flattened array, so any shape works, each element is written by exactly one
-thread and results are bit-identical for any thread count.  Inputs keep their dtype: a float32 array
-gives a float32 result.  (Scalar formulas are evaluated with float64 intermediates and rounded once
-on store, so a float32 result is within one float32 ulp of the correctly rounded value.)
+Array kernels are generated from the scalar functions on first use (see ``_kernels.specialise``), four
+per activation: elementwise forward and backward (an elementwise ``prange`` loop over the flattened
+array, so any shape works) and the two fused kernels of a linear layer (bias + activation, activation
+gradient: rows in parallel).  Each element is written by exactly one thread, so results are
+bit-identical for any thread count.  Inputs keep their dtype: a float32 array gives a float32 result.
+(Scalar formulas are evaluated with float64 intermediates and rounded once on store, so a float32
+result is within one float32 ulp of the correctly rounded value.)
 
 Speed: the transcendental functions come from ``ffbench.fastmath`` (branch-free, vectorisable,
 float64 variants within 4 ulps of libm), never from ``math`` (a scalar libm call per element), and every
@@ -19,28 +24,28 @@ the array loop and vectorises the loop (AVX-512: 8 doubles at a time).  Inputs a
 first (``float(z)``), which keeps the float32 accuracy stated above.
 
 Conventions follow PyTorch: relu'(0) = 0, leaky_relu'(0) = slope, elu'(0) = alpha; NaN propagates
-through the forward pass; softplus reverts to the identity above ``beta * z > 20``.
+through the forward pass; softplus reverts to the identity above ``beta * z > threshold`` (default 20).
 
-Adding an activation: write its two scalar functions, add one ``Activation`` entry, and add its
-reference to ``tests/test_activations.py``.
+Adding an activation: write its two scalar functions and their NumPy twins, add one ``Activation``
+entry to ``_REGISTRY``, and add its torch and mpmath references to ``tests/references.py``; every test,
+the benchmark and the studies pick it up from there.
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numba import njit
+from scipy import special
 
 from . import fastmath as fm
-from ._checks import as_float_array, lookup, same_dtype, same_shape
-from ._kernels import specialise
+from ._activation import Activation, second_moment_gain  # noqa: F401  (second_moment_gain: re-exported)
+from ._checks import lookup
 
 _SQRT_HALF = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _GELU_TANH_C = 0.044715
-_SOFTPLUS_THRESHOLD = 20.0
 # error_model="numpy": a float division never raises, so it compiles without the zero-divisor branch
 # that would keep LLVM from vectorising the kernels (no division here can see a zero divisor).
 _SCALAR = dict(cache=True, error_model="numpy", forceinline=True)
@@ -98,25 +103,25 @@ def _relu_d(z, p):
 
 @njit(**_SCALAR)
 def _leaky_relu(z, p):
-    r""":math:`z` for :math:`z > 0`, else :math:`p z` (``p`` = negative_slope)."""
-    return z if z > 0.0 else p * z
+    r""":math:`z` for :math:`z > 0`, else :math:`a z` (``p = (a,)``, the negative slope)."""
+    return z if z > 0.0 else p[0] * z
 
 
 @njit(**_SCALAR)
 def _leaky_relu_d(z, p):
-    return 1.0 if z > 0.0 else p
+    return 1.0 if z > 0.0 else p[0]
 
 
 @njit(**_SCALAR)
 def _elu(z, p):
-    r""":math:`z` for :math:`z > 0`, else :math:`\alpha (e^z - 1)` (``p`` = alpha; expm1 keeps
+    r""":math:`z` for :math:`z > 0`, else :math:`\alpha (e^z - 1)` (``p = (alpha,)``; expm1 keeps
     full relative accuracy near 0)."""
-    return z if z > 0.0 else p * fm.expm1_f64(float(z))
+    return z if z > 0.0 else p[0] * fm.expm1_f64(float(z))
 
 
 @njit(**_SCALAR)
 def _elu_d(z, p):
-    return 1.0 if z > 0.0 else p * fm.exp_f64(float(z))
+    return 1.0 if z > 0.0 else p[0] * fm.exp_f64(float(z))
 
 
 @njit(**_SCALAR)
@@ -169,137 +174,146 @@ def _silu_d(z, p):
 
 @njit(**_SCALAR)
 def _softplus(z, p):
-    r""":math:`\tfrac1\beta\log(1+e^{\beta z})`, the identity where :math:`\beta z > 20`
-    (``p`` = beta), as PyTorch."""
-    bz = p * z
-    s = fm.log1p_f64(fm.exp_f64(bz)) / p  # computed on both sides of the threshold: a select, not a branch
-    return z if bz > _SOFTPLUS_THRESHOLD else s
+    r""":math:`\tfrac1\beta\log(1+e^{\beta z})`, the identity where :math:`\beta z` exceeds the threshold
+    (``p = (beta, threshold)``), as PyTorch."""
+    bz = p[0] * z
+    s = fm.log1p_f64(fm.exp_f64(bz)) / p[0]  # computed on both sides of the threshold: a select, not a branch
+    return z if bz > p[1] else s
 
 
 @njit(**_SCALAR)
 def _softplus_d(z, p):
-    bz = p * z
-    return 1.0 if bz > _SOFTPLUS_THRESHOLD else fm.sigmoid_f64(bz)
+    bz = p[0] * z
+    return 1.0 if bz > p[1] else fm.sigmoid_f64(bz)
 
 
-# --- array kernels, generated from the scalar pairs ---------------------------------------------
+# --- NumPy twins of the scalar pairs: f(z, *p) and f'(z, *p) on arrays, keeping z's dtype -----------
+# Independent evaluations (scipy's erfcx, ndtr and expit, logaddexp, 1/cosh^2), accurate in both tails; the
+# GELUs share only the rounded argument of erfc and expit with the kernels (the rounding of z/sqrt2 or of u
+# would otherwise be magnified ~z^2 times in the left tail).  The float64 oracle of the property and theory
+# tests (tests/references.py states their accuracy), and the NumPy peer that ffbench.bench times.
+# Python-float constants keep a float32 input in float32 (NumPy >= 2).
 
-def _forward_template(z, out, p):
-    """out[i] = f(z[i]) for 1-D contiguous ``z``, ``out`` of one float dtype."""
-    for i in prange(z.size):  # noqa: F821 (bound by specialise)
-        out[i] = _F(z[i], p)  # noqa: F821
-
-
-def _backward_template(z, grad_out, out, p):
-    """out[i] = grad_out[i] * f'(z[i])."""
-    for i in prange(z.size):  # noqa: F821
-        out[i] = grad_out[i] * _DF(z[i], p)  # noqa: F821
+def _np_sigmoid_d(z):
+    return special.expit(z) * special.expit(-z)
 
 
-@dataclass(frozen=True)
-class Activation:
-    """One registry entry, and the object ``activation(name)`` returns.
-
-    ``forward(z)`` and ``backward(z, grad_out)`` take float32/float64 arrays of any shape (1-D and
-    2-D in practice) and return a new array of the same shape and dtype.  ``gain`` is the
-    recommended initialisation gain (see ``_REGISTRY`` for where each value comes from).
-    """
-
-    name: str
-    label: str                                    # human-readable, for figures ("LeakyReLU")
-    f: object = field(repr=False)
-    df: object = field(repr=False)
-    gain_of: object = field(repr=False)           # param -> gain
-    param: str | None = None                      # name of the scalar parameter, if any
-    default: float = 0.0                          # its default value
-    value: float = 0.0                            # the bound value (set by ``activation``)
-
-    @property
-    def gain(self) -> float:
-        return float(self.gain_of(self.value))
-
-    def forward(self, z: np.ndarray) -> np.ndarray:
-        z = as_float_array(z, "z")
-        out = np.empty_like(z)
-        _kernels(self.name)[0](z.reshape(-1), out.reshape(-1), self.value)
-        return out
-
-    def backward(self, z: np.ndarray, grad_out: np.ndarray) -> np.ndarray:
-        z = as_float_array(z, "z")
-        grad_out = as_float_array(grad_out, "grad_out")
-        same_shape(z, grad_out, "z", "grad_out")
-        same_dtype(z, grad_out, "z", "grad_out")
-        out = np.empty_like(z)
-        _kernels(self.name)[1](z.reshape(-1), grad_out.reshape(-1), out.reshape(-1), self.value)
-        return out
-
-    def __call__(self, z):
-        return self.forward(z)
+def _np_tanh_d(z):
+    return np.cosh(z) ** -2.0
 
 
-def _quadrature_gain(name):
-    r"""Gain :math:`1/\sqrt{E[f(z)^2]}`, :math:`z \sim N(0,1)`, by 80-point Gauss-Hermite quadrature.
-
-    PyTorch's ``calculate_gain`` has no entry for GELU, SiLU, ELU or softplus; for those we use the
-    gain that keeps the second moment of a unit-variance pre-activation, the criterion behind He et
-    al.'s sqrt(2) for ReLU (which this formula reproduces exactly, as it does sqrt(2/(1+a^2)) for
-    LeakyReLU)."""
-    def gain(value):
-        x, w = np.polynomial.hermite.hermgauss(80)
-        fz = np.empty_like(x)
-        _kernels(name)[0](np.sqrt(2.0) * x, fz, value)
-        return 1.0 / math.sqrt(float(np.dot(w, fz * fz)) / math.sqrt(math.pi))
-    return gain
+def _np_relu(z):
+    return np.maximum(z, 0.0)
 
 
+def _np_relu_d(z):
+    return (z > 0.0).astype(z.dtype)
+
+
+def _np_leaky_relu(z, negative_slope):
+    return np.where(z > 0.0, z, negative_slope * z)
+
+
+def _np_leaky_relu_d(z, negative_slope):
+    return np.where(z > 0.0, 1.0, negative_slope).astype(z.dtype)
+
+
+def _np_elu(z, alpha):
+    return np.where(z > 0.0, z, alpha * np.expm1(np.minimum(z, 0.0)))
+
+
+def _np_elu_d(z, alpha):
+    return np.where(z > 0.0, 1.0, alpha * np.exp(np.minimum(z, 0.0)))
+
+
+def _np_erfc(x):
+    """erfc keeping its relative accuracy in the right tail, where scipy's erfc loses up to ~260 ulps:
+    erfcx(x) exp(-x^2) with x^2 split exactly as hi^2 + (x - hi)(x + hi), hi = x to 24 bits (x capped at
+    40, where erfc has long underflowed, so that hi stays finite)."""
+    x_tail = np.minimum(x, 40.0)
+    hi = x_tail.astype(np.float32).astype(x.dtype)
+    with np.errstate(under="ignore"):
+        tail = special.erfcx(x_tail) * np.exp(-hi * hi) * np.exp(-(x_tail - hi) * (x_tail + hi))
+    return np.where(x > 1.0, tail, special.erfc(x))
+
+
+def _np_gelu(z):
+    return 0.5 * z * _np_erfc(-z * _SQRT_HALF)
+
+
+def _np_gelu_d(z):
+    return special.ndtr(z) + z * _INV_SQRT_2PI * np.exp(-0.5 * z * z)
+
+
+def _np_gelu_tanh(z):
+    return z * special.expit(2.0 * _SQRT_2_OVER_PI * (z + _GELU_TANH_C * z * z * z))
+
+
+def _np_gelu_tanh_d(z):
+    u = _SQRT_2_OVER_PI * (z + _GELU_TANH_C * z * z * z)
+    s, ds = special.expit(2.0 * u), special.expit(2.0 * u) * special.expit(-2.0 * u)
+    with np.errstate(invalid="ignore"):  # 0 * inf where sigma'(2u) underflows: that term is 0 (see _gelu_tanh_d)
+        return np.where(ds == 0.0, s, s + 2.0 * z * ds * _SQRT_2_OVER_PI * (1.0 + 3.0 * _GELU_TANH_C * z * z))
+
+
+def _np_silu(z):
+    return z * special.expit(z)
+
+
+def _np_silu_d(z):
+    return special.expit(z) * (1.0 + z * special.expit(-z))
+
+
+def _np_softplus(z, beta, threshold):
+    return np.where(beta * z > threshold, z, np.logaddexp(0.0, beta * z) / beta)
+
+
+def _np_softplus_d(z, beta, threshold):
+    return np.where(beta * z > threshold, 1.0, special.expit(beta * z))
+
+
+def _check_softplus(beta, threshold):
+    if not beta > 0:
+        raise ValueError(f"softplus beta must be positive, got {beta}")
+
+
+# Gains: torch.nn.init.calculate_gain where PyTorch defines one, else second_moment_gain (gain_rule None).
+# Initialisers: Glorot for the saturating ones and the identity, He for the rectifiers and their smooth kin.
 _REGISTRY: dict[str, Activation] = {a.name: a for a in (
-    # gains: torch.nn.init.calculate_gain where PyTorch defines one, else the second-moment gain
-    Activation("identity", "identity", _identity, _identity_d, lambda p: 1.0),
-    Activation("sigmoid", "sigmoid", _sigmoid, _sigmoid_d, lambda p: 1.0),
-    Activation("tanh", "tanh", _tanh, _tanh_d, lambda p: 5.0 / 3.0),
-    Activation("relu", "ReLU", _relu, _relu_d, lambda p: math.sqrt(2.0)),
-    Activation("leaky_relu", "LeakyReLU", _leaky_relu, _leaky_relu_d, lambda p: math.sqrt(2.0 / (1.0 + p * p)),
-               param="negative_slope", default=0.01),
-    Activation("elu", "ELU", _elu, _elu_d, _quadrature_gain("elu"), param="alpha", default=1.0),
-    Activation("gelu", "GELU", _gelu, _gelu_d, _quadrature_gain("gelu")),
-    Activation("gelu_tanh", "GELU (tanh approx.)", _gelu_tanh, _gelu_tanh_d, _quadrature_gain("gelu_tanh")),
-    Activation("silu", "SiLU", _silu, _silu_d, _quadrature_gain("silu")),
-    Activation("softplus", "softplus", _softplus, _softplus_d, _quadrature_gain("softplus"),
-               param="beta", default=1.0),
+    Activation("identity", "identity", _identity, _identity_d, (np.copy, np.ones_like), "xavier_normal",
+               gain_rule=lambda: 1.0, slopes_rule=lambda: (1.0, 1.0)),
+    Activation("sigmoid", "sigmoid", _sigmoid, _sigmoid_d, (special.expit, _np_sigmoid_d), "xavier_normal",
+               gain_rule=lambda: 1.0),
+    Activation("tanh", "tanh", _tanh, _tanh_d, (np.tanh, _np_tanh_d), "xavier_normal", gain_rule=lambda: 5.0 / 3.0),
+    Activation("relu", "ReLU", _relu, _relu_d, (_np_relu, _np_relu_d), "he_normal",
+               gain_rule=lambda: math.sqrt(2.0), slopes_rule=lambda: (1.0, 0.0)),
+    Activation("leaky_relu", "LeakyReLU", _leaky_relu, _leaky_relu_d, (_np_leaky_relu, _np_leaky_relu_d), "he_normal",
+               (("negative_slope", 0.01),), gain_rule=lambda negative_slope: math.sqrt(2.0 / (1.0 + negative_slope
+                                                                                             * negative_slope)),
+               slopes_rule=lambda negative_slope: (1.0, negative_slope)),
+    Activation("elu", "ELU", _elu, _elu_d, (_np_elu, _np_elu_d), "he_normal", (("alpha", 1.0),)),
+    Activation("gelu", "GELU", _gelu, _gelu_d, (_np_gelu, _np_gelu_d), "he_normal"),
+    Activation("gelu_tanh", "GELU (tanh approx.)", _gelu_tanh, _gelu_tanh_d, (_np_gelu_tanh, _np_gelu_tanh_d),
+               "he_normal"),
+    Activation("silu", "SiLU", _silu, _silu_d, (_np_silu, _np_silu_d), "he_normal"),
+    Activation("softplus", "softplus", _softplus, _softplus_d, (_np_softplus, _np_softplus_d), "he_normal",
+               (("beta", 1.0), ("threshold", 20.0)), check=_check_softplus),
 )}
+#: Other names of the activations (``activation`` accepts them).
 ALIASES = {"swish": "silu", "linear": "identity"}
 
 #: The activation names, in registry order (aliases: ``swish`` for silu, ``linear`` for identity).
 ACTIVATIONS: tuple[str, ...] = tuple(_REGISTRY)
 
-_COMPILED: dict[str, tuple] = {}
 
+def activation(name: str | Activation, **params) -> Activation:
+    """The activation ``name`` with its parameters bound, e.g. ``activation("leaky_relu", negative_slope=0.2)``.
 
-def _kernels(name: str):
-    """(forward, backward) array kernels of activation ``name``, built on first use."""
-    if name not in _COMPILED:
-        a = _REGISTRY[name]
-        _COMPILED[name] = (specialise(_forward_template, f"forward_{name}", _F=a.f),
-                           specialise(_backward_template, f"backward_{name}", _DF=a.df))
-    return _COMPILED[name]
-
-
-def activation(name: str, **params) -> Activation:
-    """The activation ``name`` with its parameter bound, e.g. ``activation("leaky_relu", negative_slope=0.2)``."""
+    ``name`` may be an ``Activation``: returned as it is without ``params``, else rebound (parameters not
+    given keep its values).  Parameters not given take their defaults; each must be a finite number that
+    passes the entry's own check."""
     if isinstance(name, Activation):
         if not params:
             return name
-        name = name.name
-    name = ALIASES.get(name, name)
-    entry = lookup(_REGISTRY, name, "activation")
-    unknown = set(params) - ({entry.param} if entry.param else set())
-    if unknown:
-        allowed = entry.param or "none"
-        raise ValueError(f"activation {name!r} has no parameter {sorted(unknown)[0]!r} "
-                         f"(its parameters: {allowed})")
-    value = float(params.get(entry.param, entry.default)) if entry.param else 0.0
-    if entry.param and not math.isfinite(value):
-        raise ValueError(f"{entry.param} must be finite, got {value}")
-    if name == "softplus" and value <= 0:
-        raise ValueError(f"softplus beta must be positive, got {value}")
-    return replace(entry, value=value)
+        return lookup(_REGISTRY, name.name, "activation").bind(**{**name.params, **params})
+    return lookup(_REGISTRY, ALIASES.get(name, name), "activation").bind(**params)

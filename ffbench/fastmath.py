@@ -551,8 +551,6 @@ def _map(x, out):
 KERNELS = {name: (specialise(_map, f"fastmath_{name}_array", parallel=False, F=fn),
                   specialise(_map, f"fastmath_{name}_array_parallel", parallel=True, F=fn))
            for name, fn in _GENERIC.items()}
-exp_array, expm1_array, log1p_array, tanh_array, sigmoid_array, erf_array, erfc_array = (
-    KERNELS[name][0] for name in FUNCTIONS)
 
 
 def apply(name: str, x, out=None, parallel: bool = False) -> np.ndarray:

@@ -17,8 +17,8 @@ import numpy as np
 from numba import prange
 
 from ._checks import as_float_array, same_dtype
-from ._kernels import by_size, specialise
-from .activations import _REGISTRY, Activation, activation
+from ._kernels import by_size
+from .activations import activation
 
 
 @by_size
@@ -34,36 +34,6 @@ def column_sums(dz, out):
         for i in range(n):
             for j in range(j0, j1):
                 out[j] += dz[i, j]
-
-
-def _bias_act_template(z, b, a, p):
-    """z[i, j] += b[j]; a[i, j] = f(z[i, j]) (in place on z, rows in parallel)."""
-    n, m = z.shape
-    for i in prange(n):  # noqa: F821
-        for j in range(m):
-            v = z[i, j] + b[j]
-            z[i, j] = v
-            a[i, j] = _F(v, p)  # noqa: F821
-
-
-def _act_grad_template(z, da, dz, p):
-    """dz[i, j] = da[i, j] * f'(z[i, j]) (rows in parallel)."""
-    n, m = z.shape
-    for i in prange(n):  # noqa: F821
-        for j in range(m):
-            dz[i, j] = da[i, j] * _DF(z[i, j], p)  # noqa: F821
-
-
-_FUSED: dict[str, tuple] = {}
-
-
-def fused_kernels(name: str):
-    """(bias+activation forward, activation-gradient) 2-D kernels for activation ``name``."""
-    if name not in _FUSED:
-        a = _REGISTRY[name]
-        _FUSED[name] = (specialise(_bias_act_template, f"bias_act_{name}", _F=a.f),
-                        specialise(_act_grad_template, f"act_grad_{name}", _DF=a.df))
-    return _FUSED[name]
 
 
 def _check_xw(X, W):
@@ -125,7 +95,7 @@ def linear_act_forward(X, W, b, act="relu", **params):
     act = activation(act, **params)
     Z = X @ W
     A = np.empty_like(Z)
-    fused_kernels(act.name)[0](Z, b, A, act.value)
+    act.fused_forward(Z, b, A)
     return Z, A
 
 
@@ -134,8 +104,8 @@ def linear_act_backward(X, W, Z, dA, act="relu", **params):
     X, W = _check_xw(X, W)
     Z = _check_grad(Z, X, W, "Z")
     dA = _check_grad(dA, X, W, "dA")
-    act: Activation = activation(act, **params)
+    act = activation(act, **params)
     dZ = np.empty_like(Z)
-    fused_kernels(act.name)[1](Z, dA, dZ, act.value)
+    act.fused_gradient(Z, dA, dZ)
     dX, dW, db = _param_grads(X, W, dZ)
     return dX, dW, db, dZ

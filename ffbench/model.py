@@ -31,7 +31,8 @@ from ._checks import FLOATS, as_float_array, as_rng, positive_int
 from .activations import activation as get_activation
 from .batchnorm import BatchNorm1d
 from .init import initializer
-from .linear import column_sums, fused_kernels
+from .linear import column_sums
+from .losses import loss_function
 from .threads import get_threads
 
 # A large GEMM is split into two row halves fixed by its shape (never by the thread count), each a
@@ -65,6 +66,7 @@ def _matmul(a, b, out=None):
     return out
 
 NORMS = (None, "batch")
+_IDENTITY = get_activation("identity")  # the last layer, and the bias before a BatchNorm
 
 
 class MLP:
@@ -151,7 +153,7 @@ class MLP:
             if l < self.depth - 1:
                 if self.norm:
                     parts.append(f"BatchNorm1d({n})")
-                parts.append(self.act.name + (f"({self.act.param}={self.act.value:g})" if self.act.param else ""))
+                parts.append(str(self.act))
                 if self.dropout:
                     parts.append(f"Dropout({self.dropout:g})")
             text = " -> ".join(parts)
@@ -178,8 +180,6 @@ class MLP:
         return self._forward(self.check_input(X), train)
 
     def _forward(self, X, train):
-        forward_kernel = fused_kernels(self.act.name)[0]
-        forward_identity = fused_kernels("identity")[0]
         self.preactivations, self.activations, self._inputs, self._masks = [], [], [], []
         h = X
         for l, (W, b) in enumerate(zip(self.weights, self.biases)):
@@ -187,17 +187,17 @@ class MLP:
             Z = _matmul(h, W)
             A = np.empty_like(Z)
             if l == self.depth - 1:
-                forward_identity(Z, b, A, 0.0)
+                _IDENTITY.fused_forward(Z, b, A)
                 self.preactivations.append(Z)
                 self.activations.append(A)
                 return A
             bn = self.norms[l]
             if bn is not None:
-                forward_identity(Z, b, A, 0.0)
+                _IDENTITY.fused_forward(Z, b, A)
                 Z = bn.forward(A, train)
                 A = self.act.forward(Z)
             else:
-                forward_kernel(Z, b, A, self.act.value)
+                self.act.fused_forward(Z, b, A)
             mask = None
             if train and self.dropout > 0.0:
                 keep = 1.0 - self.dropout
@@ -221,7 +221,6 @@ class MLP:
     def _backward(self, G, input_grad=True):
         """``backward`` without validation; ``input_grad=False`` skips dL/dX (a whole product that
         training throws away) and returns None."""
-        grad_kernel = fused_kernels(self.act.name)[1]
         self.deltas = [None] * self.depth
         self.deltas[-1] = G
         dh = self._param_grads(self.depth - 1, G, input_grad=self.depth > 1 or input_grad)
@@ -230,7 +229,7 @@ class MLP:
             if self._masks[l] is not None:
                 dA = dA * self._masks[l]
             delta = np.empty_like(dA)
-            grad_kernel(self.preactivations[l], dA, delta, self.act.value)
+            self.act.fused_gradient(self.preactivations[l], dA, delta)
             self.deltas[l] = delta
             dZ = self.norms[l].backward(delta) if self.norms[l] is not None else delta
             dh_in = self._param_grads(l, dZ, input_grad=l > 0 or input_grad)
@@ -247,7 +246,6 @@ class MLP:
 
     def train_step(self, X, y, loss, optimizer) -> float:
         """One step: forward (training mode), loss, backward, ``optimizer.step()``; returns the loss."""
-        from .losses import loss_function
         value, grad = loss_function(loss)(self.forward(X, train=True), y)
         self._backward(grad, input_grad=False)
         optimizer.step()

@@ -18,11 +18,10 @@ Xavier's :math:`\sigma_w^2 = 1`, 1 with He's :math:`\sigma_w^2 = 2`); an odd act
 :math:`\sigma_w^2 \le 1`, the linear regime of Glorot & Bengio 2010 (:math:`n\,\mathrm{Var}[W] = 1/3` for the
 standard initialisation U[-1/sqrt(n), 1/sqrt(n)]).
 
-Expectations evaluate :math:`\phi` and :math:`\phi'` with the very kernels a network runs (``ffbench.linear``'s
+Expectations evaluate :math:`\phi` and :math:`\phi'` with the very kernels a network runs (the activation's
 fused 2-D kernels, float64: already compiled by any model, so the theory adds no compile time) at the nodes of
-probabilists' Gauss-Hermite quadrature (``numpy.polynomial.hermite_e.hermegauss``), with an even number of
-nodes, so that no node sits at z = 0: ``q = 0`` is then the limit q -> 0+, where :math:`\phi'(\sqrt{q} z)`
-takes its one-sided values (ReLU's derivative at exactly 0 is a convention, 0, which the limit does not see).
+``ffbench.quadrature`` (probabilists' Gauss-Hermite, an even number of nodes, so that no node sits at z = 0:
+``q = 0`` is then the limit q -> 0+, where :math:`\phi'(\sqrt{q} z)` takes its one-sided values).
 """
 from __future__ import annotations
 
@@ -33,59 +32,43 @@ from typing import NamedTuple
 import numpy as np
 
 from .activations import activation
-from .linear import fused_kernels
-
-NODES = 160  # even: no node at z = 0 (see the module docstring)
-_Z, _W = np.polynomial.hermite_e.hermegauss(NODES)
-_W = _W / math.sqrt(2.0 * math.pi)  # weights of E over N(0, 1): they sum to 1
-_TINY_SCALE = math.sqrt(np.finfo(np.float64).tiny)  # sqrt(q) for q = 0: the limit q -> 0+
-
-
-def _points(q: float) -> np.ndarray:
-    if not q >= 0:
-        raise ValueError(f"q must be a non-negative number, got {q!r}")
-    scale = math.sqrt(q) if q > 0 else _TINY_SCALE
-    return scale * _Z
-
-
-def gauss_expectation(values) -> float:
-    """:math:`E_z[g(z)]` for z ~ N(0, 1), given ``values`` = g at the quadrature nodes (float64, (NODES,))."""
-    return float(np.dot(_W, values))
+from .quadrature import mean_square
+# The quadrature under the names this module has always given it (theory.depth_scale's block uses them).
+from .quadrature import NODES, TINY_SCALE as _TINY_SCALE, W as _W, Z as _Z  # noqa: F401
+from .quadrature import expectation as gauss_expectation, points as _points  # noqa: F401
 
 
 @functools.lru_cache(maxsize=None)
-def _kernels(name: str, params: tuple):
-    act = activation(name, **dict(params))
-    forward, gradient = fused_kernels(act.name)
-    return forward, gradient, act.value
+def _activation(name: str, params: tuple):
+    return activation(name, **dict(params))
 
 
 def phi(name: str, x: np.ndarray, **params) -> np.ndarray:
     """The activation at ``x`` (float64, 1-D), computed by the network's own forward kernel."""
-    forward, _, value = _kernels(name, tuple(sorted(params.items())))
+    act = _activation(name, tuple(sorted(params.items())))
     z = np.array(x, dtype=np.float64).reshape(1, -1)  # a copy: the kernel adds the bias to z in place
     out = np.empty_like(z)
-    forward(z, np.zeros(z.shape[1]), out, value)
+    act.fused_forward(z, np.zeros(z.shape[1]), out)
     return out[0]
 
 
 def phi_prime(name: str, x: np.ndarray, **params) -> np.ndarray:
     """The activation's derivative at ``x`` (float64, 1-D), by the network's own gradient kernel."""
-    _, gradient, value = _kernels(name, tuple(sorted(params.items())))
+    act = _activation(name, tuple(sorted(params.items())))
     z = np.ascontiguousarray(x, dtype=np.float64).reshape(1, -1)
     out = np.empty_like(z)
-    gradient(z, np.ones_like(z), out, value)
+    act.fused_gradient(z, np.ones_like(z), out)
     return out[0]
 
 
 def second_moment(name: str, q: float, **params) -> float:
     r""":math:`E_z[\phi(\sqrt{q} z)^2]` for activation ``name``."""
-    return gauss_expectation(phi(name, _points(q), **params) ** 2)
+    return mean_square(lambda x: phi(name, x, **params), q)
 
 
 def derivative_moment(name: str, q: float, **params) -> float:
     r""":math:`E_z[\phi'(\sqrt{q} z)^2]` for activation ``name``."""
-    return gauss_expectation(phi_prime(name, _points(q), **params) ** 2)
+    return mean_square(lambda x: phi_prime(name, x, **params), q)
 
 
 def q_map(name: str, q: float, sigma_w2: float, sigma_b2: float = 0.0, **params) -> float:
@@ -115,14 +98,16 @@ def fixed_point(name: str, sigma_w2: float, sigma_b2: float = 0.0, q0: float = 1
     Stops when a step changes q by at most ``tol * max(q, 1e-300)``.  Returns 0.0 when q decays below
     1e-200 (the ordered linear regime: q* = 0), ``inf`` when it grows above 1e200 (no finite fixed
     point), and the last iterate after ``max_iter`` steps (a critical point, where q approaches q* = 0
-    only like 1/l).  For ReLU and LeakyReLU the map is linear, :math:`q \mapsto \sigma_w^2 m q + \sigma_b^2`
-    with :math:`m = E[\phi(z)^2]`, and the fixed point is exact: :math:`\sigma_b^2 / (1 - \sigma_w^2 m)` when
-    :math:`\sigma_w^2 m < 1`, ``q0`` itself when :math:`\sigma_w^2 m = 1` and :math:`\sigma_b = 0` (every q
-    is fixed), else ``inf``.
+    only like 1/l).  For a positively homogeneous activation (ReLU, LeakyReLU, the identity: slopes c+ for
+    z > 0 and c- for z < 0) the map is linear, :math:`q \mapsto \sigma_w^2 m q + \sigma_b^2` with
+    :math:`m = E[\phi(z)^2] = (c_+^2 + c_-^2)/2`, and the fixed point is exact: :math:`\sigma_b^2 / (1 -
+    \sigma_w^2 m)` when :math:`\sigma_w^2 m < 1`, ``q0`` itself when :math:`\sigma_w^2 m = 1` and
+    :math:`\sigma_b = 0` (every q is fixed), else ``inf``.
     """
-    if name in HOMOGENEOUS:
-        a = _kernels(name, tuple(sorted(params.items())))[2]  # the negative slope (0 for ReLU)
-        slope = sigma_w2 * (1.0 + a * a) / 2.0  # exact m; quadrature of the kink would be off by ~1e-14
+    act = _activation(name, tuple(sorted(params.items())))
+    if act.homogeneous:
+        up, down = act.slopes
+        slope = sigma_w2 * (up * up + down * down) / 2.0  # exact m; quadrature of the kink would be off by ~1e-14
         if slope < 1.0:
             return sigma_b2 / (1.0 - slope)
         return float(q0) if slope == 1.0 and sigma_b2 == 0 else math.inf
@@ -143,16 +128,15 @@ def fixed_point(name: str, sigma_w2: float, sigma_b2: float = 0.0, q0: float = 1
 def chi1(name: str, sigma_w2: float, sigma_b2: float = 0.0, q0: float = 1.0, **params) -> tuple[float, float]:
     r"""``(chi_1, q*)``: :math:`\chi_1 = \sigma_w^2 E[\phi'(\sqrt{q^*} z)^2]` at the fixed point reached from q0.
 
-    For ``q* = inf`` (no finite fixed point) chi_1 is the limit for large q, which exists for ReLU and
-    LeakyReLU (positively homogeneous: chi does not depend on q) and is NaN otherwise.
+    For ``q* = inf`` (no finite fixed point) chi_1 is the limit for large q, which exists for a positively
+    homogeneous activation (ReLU, LeakyReLU, the identity: chi does not depend on q) and is NaN otherwise.
     """
     q_star = fixed_point(name, sigma_w2, sigma_b2, q0, **params)
     if math.isinf(q_star):
-        return (chi(name, 1.0, sigma_w2, **params) if name in HOMOGENEOUS else math.nan), q_star
+        homogeneous = _activation(name, tuple(sorted(params.items()))).homogeneous
+        return (chi(name, 1.0, sigma_w2, **params) if homogeneous else math.nan), q_star
     return chi(name, q_star, sigma_w2, **params), q_star
 
-
-HOMOGENEOUS = ("relu", "leaky_relu")  # phi(a z) = a phi(z) for a > 0: chi and q_{l+1}/q_l do not depend on q
 
 
 # ------------------------------------------------------------------ depth scales (Schoenholz et al. 2017)

@@ -1,5 +1,6 @@
-"""Shared test helpers: finite differences and error measures."""
+"""Shared test helpers: finite differences, error measures, and the optional oracles."""
 import numpy as np
+import pytest
 
 
 def central_difference(f, x, h=1e-6):
@@ -29,3 +30,13 @@ def norm_rel_err(a, b):
     """||a - b|| / ||b||, the relative error of a whole array (used for finite differences)."""
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     return float(np.linalg.norm(a - b) / max(np.linalg.norm(b), np.finfo(np.float64).tiny))
+
+
+# The oracles are optional (extras), so a plain install skips their tests: the skip says how to get each one.
+ORACLES = {"torch": "pip install torch==2.13.0 (the CPU wheel), or pip install -e '.[peers]'",
+           "mpmath": "pip install mpmath, or pip install -e '.[test]'"}
+
+
+def oracle(module: str):
+    """Import the oracle ``module`` (torch, mpmath), or skip the test with the command that installs it."""
+    return pytest.importorskip(module, reason=f"the {module} oracle is not installed: {ORACLES[module]}")

@@ -9,45 +9,20 @@ import ffbench
 from ffbench import ACTIVATIONS, activation
 from ffbench.threads import threads
 
-from helpers import norm_rel_err
+from helpers import norm_rel_err, oracle
+from references import MPMATH, TORCH
 
 KINKED = {"relu", "leaky_relu", "elu"}   # derivative discontinuous (or not smooth) at 0
 
-# One reference per activation: (torch function, mpmath function of z) -- the test half of the registry.
-TORCH = {
-    "identity": lambda F, t: t,
-    "sigmoid": lambda F, t: F.sigmoid(t),
-    "tanh": lambda F, t: F.tanh(t),
-    "relu": lambda F, t: F.relu(t),
-    "leaky_relu": lambda F, t: F.leaky_relu(t, 0.01),
-    "elu": lambda F, t: F.elu(t, 1.0),
-    "gelu": lambda F, t: F.gelu(t),
-    "gelu_tanh": lambda F, t: F.gelu(t, approximate="tanh"),
-    "silu": lambda F, t: F.silu(t),
-    "softplus": lambda F, t: F.softplus(t, beta=1.0, threshold=20.0),
-}
 
 
-def _mp_refs():
-    import mpmath as mp
-    sig = lambda z: 1 / (1 + mp.exp(-z))  # noqa: E731
-    u = lambda z: mp.sqrt(2 / mp.pi) * (z + mp.mpf("0.044715") * z ** 3)  # noqa: E731
-    return {
-        "identity": lambda z: z,
-        "sigmoid": sig,
-        "tanh": mp.tanh,
-        "relu": lambda z: max(z, 0),
-        "leaky_relu": lambda z: z if z > 0 else mp.mpf("0.01") * z,
-        "elu": lambda z: z if z > 0 else mp.expm1(z),
-        "gelu": lambda z: z * mp.ncdf(z),
-        "gelu_tanh": lambda z: z * sig(2 * u(z)),  # = z/2 (1 + tanh u); 1 + tanh cancels even at 50 digits
-        "silu": lambda z: z * sig(z),
-        "softplus": lambda z: z if z > 20 else mp.log1p(mp.exp(z)),
-    }
-
-
-def test_registry_is_complete():
-    assert set(ACTIVATIONS) == set(TORCH)
+def test_every_activation_has_its_references():
+    """Adding an activation = its registry entry + its references (tests/references.py); this keeps both."""
+    assert set(ACTIVATIONS) == set(TORCH) == set(MPMATH)
+    for name in ACTIVATIONS:
+        act = activation(name)
+        z = np.linspace(-3, 3, 7)
+        assert act.numpy_forward(z).shape == act.numpy_derivative(z).shape == z.shape, name
     assert activation("swish").name == "silu"
 
 
@@ -96,17 +71,22 @@ def _oracle_tolerance(dtype):
     return (1e-12, 4 * np.finfo(np.float64).eps) if dtype == np.float64 else (1e-5, 4 * np.finfo(np.float32).eps)
 
 
+# every activation at its defaults, and each parameter away from its default
+ORACLE_CASES = [(name, {}) for name in ACTIVATIONS] + [
+    ("leaky_relu", {"negative_slope": 0.2}), ("elu", {"alpha": 0.5}), ("softplus", {"beta": 2.0, "threshold": 5.0})]
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("name", ACTIVATIONS)
-def test_matches_pytorch(name, dtype, rng):
-    torch = pytest.importorskip("torch")
+@pytest.mark.parametrize("name, params", ORACLE_CASES, ids=[f"{n}{p or ''}" for n, p in ORACLE_CASES])
+def test_matches_pytorch(name, params, dtype, rng):
+    torch = oracle("torch")
     import torch.nn.functional as F
     z = _oracle_inputs(rng).astype(dtype)
     g = rng.normal(size=z.size).astype(dtype)
     t = torch.tensor(z, requires_grad=True)
-    y = TORCH[name](F, t)
+    act = activation(name, **params)
+    y = TORCH[name](F, t, **act.params)
     y.backward(torch.tensor(g))
-    act = activation(name)
     rtol, ulps = _oracle_tolerance(dtype)
     scale = np.maximum(1.0, np.abs(z.astype(np.float64)))
     for ours, ref, weight in ((act.forward(z), y.detach().numpy(), 1.0),
@@ -118,19 +98,19 @@ def test_matches_pytorch(name, dtype, rng):
         assert np.all(err <= bound), f"z={z[worst]!r}: ours {ours[worst]!r}, torch {ref[worst]!r}"
 
 
-@pytest.mark.parametrize("name", ACTIVATIONS)
-def test_matches_mpmath(name, rng):
+@pytest.mark.parametrize("name, params", ORACLE_CASES, ids=[f"{n}{p or ''}" for n, p in ORACLE_CASES])
+def test_matches_mpmath(name, params, rng):
     """Elementwise relative accuracy in float64 against 50-digit mpmath (outputs in the normal range).
 
     The bound is 4 ulps times (1 + kappa), kappa = |z f'(z) / f(z)| the condition number of f: a
     float64 evaluation must round its intermediate arguments (z/sqrt2 inside erfc, say), and f
     magnifies such a rounding by kappa (~z^2 in GELU's left tail).  That is the accuracy of an
     evaluation that is exact for an input within an ulp of z; anything worse is a bug."""
-    mp = pytest.importorskip("mpmath")
+    mp = oracle("mpmath")
     mp.mp.dps = 50
     z = np.concatenate([rng.normal(size=150) * s for s in (0.1, 1.0, 5.0, 30.0)])
-    ref = np.array([float(_mp_refs()[name](mp.mpf(float(v)))) for v in z])
-    act = activation(name)
+    act = activation(name, **params)
+    ref = np.array([float(MPMATH[name](mp, mp.mpf(float(v)), **act.params)) for v in z])
     ours = act.forward(z)
     normal = np.abs(ref) >= np.finfo(np.float64).tiny * 1e10
     kappa = np.abs(z * act.backward(z, np.ones_like(z)) / np.where(ref == 0, 1.0, ref))
@@ -184,18 +164,33 @@ def test_dtype_and_shape_preserved(shape, dtype, rng):
 
 
 def test_gains_match_pytorch_and_quadrature():
-    torch = pytest.importorskip("torch")
+    torch = oracle("torch")
     for name, torch_name, kw in [("identity", "linear", {}), ("sigmoid", "sigmoid", {}), ("tanh", "tanh", {}),
                                  ("relu", "relu", {}), ("leaky_relu", "leaky_relu", {"negative_slope": 0.2})]:
         param = kw.get("negative_slope")
         assert activation(name, **kw).gain == pytest.approx(torch.nn.init.calculate_gain(torch_name, param), rel=1e-15)
     # The second-moment rule used for gelu/silu/elu/softplus reproduces He's sqrt(2) for ReLU exactly.
-    from ffbench.activations import _quadrature_gain
-    assert _quadrature_gain("relu")(0.0) == pytest.approx(math.sqrt(2.0), rel=1e-12)
-    assert _quadrature_gain("leaky_relu")(0.2) == pytest.approx(activation("leaky_relu", negative_slope=0.2).gain,
-                                                                rel=1e-12)
+    from ffbench.activations import second_moment_gain
+    assert second_moment_gain(activation("relu")) == pytest.approx(math.sqrt(2.0), rel=1e-12)
+    assert second_moment_gain(activation("leaky_relu", negative_slope=0.2)) == pytest.approx(
+        activation("leaky_relu", negative_slope=0.2).gain, rel=1e-12)
     for name in ("gelu", "silu", "elu", "softplus"):
         assert 0.5 < activation(name).gain < 2.0
+
+
+@pytest.mark.parametrize("name", ACTIVATIONS)
+def test_facts_hold(name, rng):
+    """Each entry's facts: a known initialiser, a positive gain, and homogeneity with the slopes it states."""
+    from ffbench.init import INITIALIZERS
+    act = activation(name)
+    assert act.init in INITIALIZERS and act.label and act.gain > 0
+    z = rng.normal(size=100)
+    if act.homogeneous:
+        up, down = act.slopes
+        np.testing.assert_array_equal(act.forward(z), np.where(z > 0, up * z, down * z))
+        np.testing.assert_allclose(act.forward(2.5 * z), 2.5 * act.forward(z), rtol=1e-15)
+    else:
+        assert not np.allclose(act.forward(2.5 * z), 2.5 * act.forward(z)), "homogeneous but not marked so"
 
 
 def test_bit_identical_on_one_and_two_threads(rng):
@@ -218,6 +213,12 @@ def test_parameters():
         activation("relu", alpha=1.0)
     with pytest.raises(ValueError, match="beta must be positive"):
         activation("softplus", beta=0.0)
+    with pytest.raises(ValueError, match="threshold must be finite"):
+        activation("softplus", threshold=np.inf)
+    # softplus's threshold is a parameter: below it the curve, above it the identity
+    assert activation("softplus", threshold=1.0).forward(z)[1] == 2.0
+    rebound = activation(activation("softplus", beta=2.0), threshold=1.0)
+    assert rebound.params == {"beta": 2.0, "threshold": 1.0} and str(rebound) == "softplus(beta=2, threshold=1)"
 
 
 def test_bad_input_errors():

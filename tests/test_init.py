@@ -16,6 +16,8 @@ from scipy import stats
 from ffbench import init
 from ffbench.init import INITIALIZERS, init_weights, initializer
 
+from helpers import oracle
+
 FAN_IN, FAN_OUT = 600, 500          # non-square on purpose: fan_in/fan_out mix-ups change the variance by 20%
 N = FAN_IN * FAN_OUT
 SEED = 2024
@@ -173,7 +175,7 @@ def _torch_draw(torch, name, params, fan_in, fan_out):
 def test_matches_torch_nn_init(name, params):
     """Two-sample KS test of our draw against torch's on the same shape, and torch's sample variance
     against our formula (5 standard errors, as above)."""
-    torch = pytest.importorskip("torch")
+    torch = oracle("torch")
     torch.manual_seed(SEED)
     theirs = _torch_draw(torch, name, params, FAN_IN, FAN_OUT)
     assert theirs.shape == (FAN_IN, FAN_OUT)
@@ -189,7 +191,7 @@ def test_matches_torch_nn_init(name, params):
 
 def test_torch_comparison_detects_swapped_modes():
     """The oracle has power: torch's fan_out draw is distinguishable from our fan_in draw."""
-    torch = pytest.importorskip("torch")
+    torch = oracle("torch")
     torch.manual_seed(SEED)
     theirs = _torch_draw(torch, "he_normal", {"mode": "fan_out"}, FAN_IN, FAN_OUT)
     ours = init.he_normal(FAN_IN, FAN_OUT, rng=SEED, mode="fan_in")

@@ -11,7 +11,7 @@ import pytest
 from ffbench.linear import linear_act_backward, linear_act_forward, linear_backward, linear_forward
 from ffbench.threads import threads
 
-from helpers import central_difference, norm_rel_err
+from helpers import central_difference, norm_rel_err, oracle
 
 # (name, params, torch function); leaky_relu with a non-default slope to check the parameter is passed
 ACTS = {
@@ -102,7 +102,7 @@ ORACLE = ([(name, np.float64) for name in ["identity", *ACTS]]
 
 @pytest.mark.parametrize("name,dtype", ORACLE, ids=[f"{n}-{np.dtype(d).name}" for n, d in ORACLE])
 def test_fused_layer_matches_pytorch(name, dtype, rng):
-    torch = pytest.importorskip("torch")
+    torch = oracle("torch")
     import torch.nn.functional as F
     params, fn = ACTS.get(name, ({}, lambda F, t: t))
     worst = 0.0
@@ -180,7 +180,7 @@ def test_non_contiguous_inputs_are_copied(rng):
 
 
 def test_nan_and_inf_propagate_as_in_pytorch(rng):
-    torch = pytest.importorskip("torch")
+    torch = oracle("torch")
     import torch.nn.functional as F
     X, W, b = _layer(rng, 4, 6, 5)
     X[1, 2], X[2, 0], X[3, 4] = np.nan, np.inf, -np.inf

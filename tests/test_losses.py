@@ -16,7 +16,7 @@ import pytest
 from ffbench.losses import LOSSES, bce_with_logits, loss_function, mse, softmax_cross_entropy
 from ffbench.threads import threads
 
-from helpers import central_difference, norm_rel_err
+from helpers import central_difference, norm_rel_err, oracle
 
 TOL = {np.float64: 1e-12, np.float32: 1e-5}
 SCALES = (0.1, 1.0, 10.0, 100.0, 1e3, 1e4)
@@ -81,7 +81,7 @@ def _torch_loss(torch, F, name, x, t):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("name", list(LOSSES))
 def test_matches_pytorch(name, dtype, rng):
-    torch = pytest.importorskip("torch")
+    torch = oracle("torch")
     import torch.nn.functional as F
     worst_loss = worst_grad = 0.0
     for shape in [(64, 10), (300, 3), (1, 5)] + ([(257,)] if name != "softmax_cross_entropy" else []):
@@ -105,7 +105,7 @@ def test_softmax_ce_per_sample_accuracy(rng):
     to the rounding of m + log(sum): PyTorch keeps it to ~eps absolute, so must we (rtol 1e-12 plus
     4 ulps absolute, the accuracy of a log near 0).  Non-label gradient entries p_j / n involve no
     cancellation and are compared elementwise (p_j = exp(logp_j) carries ~eps * |logp_j| <= 745 eps)."""
-    torch = pytest.importorskip("torch")
+    torch = oracle("torch")
     import torch.nn.functional as F
     eps = np.finfo(np.float64).eps
     for scale in (1e2, 1e3, 1e4):
@@ -142,7 +142,7 @@ def test_stable_at_extreme_logits(dtype):
 
 
 def test_nan_propagates_as_in_pytorch():
-    torch = pytest.importorskip("torch")
+    torch = oracle("torch")
     import torch.nn.functional as F
     x = np.array([[0.5, np.nan, 1.0], [0.1, 0.2, 0.3]])
     value, grad = softmax_cross_entropy(x, np.array([0, 2]))
@@ -160,7 +160,7 @@ def test_nan_propagates_as_in_pytorch():
 def test_inf_propagates():
     """An infinite logit gives a non-finite loss (as in PyTorch; which of inf and nan can differ, since
     inf - inf and 0 * inf are indeterminate in both formulas) and PyTorch's gradient, the exact limit."""
-    torch = pytest.importorskip("torch")
+    torch = oracle("torch")
     import torch.nn.functional as F
     for logit in (np.inf, -np.inf):
         for target in (0.0, 0.5, 1.0):

@@ -5,17 +5,14 @@ import pytest
 from ffbench import ACTIVATIONS, MLP
 from ffbench.threads import threads
 
-from helpers import central_difference, norm_rel_err
-
-TORCH_ACT = {"identity": "Identity", "sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "ReLU",
-             "leaky_relu": "LeakyReLU", "elu": "ELU", "gelu": "GELU", "gelu_tanh": "GELU",
-             "silu": "SiLU", "softplus": "Softplus"}
+from helpers import central_difference, norm_rel_err, oracle
+from references import TORCH
 
 
 def _torch_twin(model):
     """A PyTorch module computing exactly what ``model`` computes, with the same weights."""
-    torch = pytest.importorskip("torch")
-    nn = torch.nn
+    torch = oracle("torch")
+    nn, F = torch.nn, torch.nn.functional
 
     class Twin(nn.Module):
         def __init__(self):
@@ -29,8 +26,7 @@ def _torch_twin(model):
                 self.linears.append(lin)
                 if model.norm and l < model.depth - 1:
                     self.norms.append(nn.BatchNorm1d(W.shape[1], dtype=torch.float64))
-            name = model.act.name
-            self.f = (nn.GELU(approximate="tanh") if name == "gelu_tanh" else getattr(nn, TORCH_ACT[name])())
+            self.f = lambda t: TORCH[model.act.name](F, t, **model.act.params)
 
         def forward(self, x):
             for l, lin in enumerate(self.linears):
@@ -46,7 +42,7 @@ def _torch_twin(model):
 
 
 def _assert_same_as_torch(model, X, rtol=1e-10):
-    torch = pytest.importorskip("torch")
+    torch = oracle("torch")
     twin = _torch_twin(model)
     twin.train()
     xt = torch.tensor(X, requires_grad=True)
@@ -84,7 +80,7 @@ def test_matches_pytorch(name, residual):
 
 @pytest.mark.parametrize("residual", [False, True])
 def test_batchnorm_matches_pytorch_in_train_and_eval(residual):
-    torch = pytest.importorskip("torch")
+    torch = oracle("torch")
     model = MLP([4, 8, 8, 8, 2], activation="tanh", norm="batch", residual=residual, seed=5,
                 bias_init="standard_uniform")
     rng = np.random.default_rng(0)

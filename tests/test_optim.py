@@ -13,6 +13,8 @@ import pytest
 from ffbench import optim
 from ffbench.threads import threads
 
+from helpers import oracle
+
 SHAPES = [(6, 5), (5,), (5, 3), (3,)]
 
 
@@ -49,7 +51,7 @@ def rel_err(ours, theirs):
 
 @pytest.fixture(scope="module")
 def torch():
-    return pytest.importorskip("torch", reason="PyTorch is the oracle for these tests")
+    return oracle("torch")
 
 
 # ----------------------------------------------------------------------------------------------

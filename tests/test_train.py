@@ -104,4 +104,4 @@ def test_an_activation_object_with_new_parameters_is_rebound():
     from ffbench import activation
     act = activation("leaky_relu", negative_slope=0.2)
     assert activation(act) is act
-    assert activation(act, negative_slope=0.5).value == 0.5
+    assert activation(act, negative_slope=0.5).params == {"negative_slope": 0.5}

@@ -10,6 +10,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from .._checks import as_rng, lookup, positive_int
+from ..activations import activation as get_activation
 from ._args import _finish, _float_dtype, _interval, _nonnegative, _positive, _real
 
 __all__ = ["TARGETS", "TEACHER_ACTIVATIONS", "target", "regression_1d", "xor", "two_spirals", "blobs",
@@ -231,22 +232,9 @@ def blobs(n: int = 300, centers=3, dim: int | None = None, std: float = 1.0, box
 # --------------------------------------------------------------------------------------------------
 # teacher networks
 
-def _sigmoid(z):
-    # the tanh form never overflows, unlike 1 / (1 + exp(-z)) at z = -1000
-    return 0.5 * (1.0 + np.tanh(0.5 * z))
-
-
-class _Activation(NamedTuple):
-    fn: Callable[[np.ndarray], np.ndarray]
-    gain: float   # torch.nn.init.calculate_gain's value
-
-
-TEACHER_ACTIVATIONS: dict[str, _Activation] = {
-    "relu": _Activation(lambda z: np.maximum(z, 0.0), math.sqrt(2.0)),
-    "tanh": _Activation(np.tanh, 5.0 / 3.0),
-    "sigmoid": _Activation(_sigmoid, 1.0),
-    "identity": _Activation(lambda z: z, 1.0),
-}
+# The activations whose gain torch.nn.init.calculate_gain defines; f (its NumPy twin) and the gain come from
+# their registry entries (ffbench.activations).
+TEACHER_ACTIVATIONS = {name: get_activation(name) for name in ("relu", "tanh", "sigmoid", "identity")}
 
 
 def teacher(n: int, sizes, activation: str = "tanh", seed=0, teacher_seed=None, noise: float = 0.0,
@@ -289,7 +277,7 @@ def teacher(n: int, sizes, activation: str = "tanh", seed=0, teacher_seed=None, 
     X = rng.standard_normal((n, sizes[0]))
     h = X
     for W, b in layers[:-1]:
-        h = act.fn(h @ W + b)
+        h = act.numpy_forward(h @ W + b)
     W, b = layers[-1]
     out = h @ W + b
     if noise > 0:
