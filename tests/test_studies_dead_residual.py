@@ -183,7 +183,7 @@ def test_definitions_on_hand_built_networks():
     assert counts.tolist() == [[0, 1, 1]] and dead_relu.born_dead_depths(counts, 2).tolist() == [0]
 
 
-@pytest.mark.parametrize("scheme", sorted(dead_relu.SCHEMES))
+@pytest.mark.parametrize("scheme", sorted(dead_relu.born.SCHEMES))
 def test_kernel_matches_mlp_preactivations(scheme):
     rng = np.random.default_rng(5)
     nets, width, depth = 4, 5, 6

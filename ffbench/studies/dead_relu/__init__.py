@@ -65,21 +65,21 @@ tests, not claims.
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
-from numba import njit, prange
 from scipy import stats
 
-from .. import MLP, data, optim
-from ..activations import activation
-from ..train import accuracy, train
-from .claims import claim_close, claim_greater, claim_less, observation, spread_of
-from .framework import derive_seed, group
-from ..style import COLORS, MARKERS, figure, label, save_figure, theory
+from ffbench import MLP, data, optim
+from ffbench.activations import activation
+from ffbench.studies.claims import claim_close, claim_greater, claim_less, observation, spread_of
+from ffbench.studies.framework import derive_seed, group
+from ffbench.train import accuracy, train
+
+from .born import (born_dead_depths, datasets, dead_unit_counts, exact_dead_at_input, expected_inactive_fraction,
+                   random_networks, wilson_interval)
+from .figures import render  # noqa: F401  (the study contract's render)
 
 NAME = "dead_relu"
-VERSION = "1"
+VERSION = "2"
 DEFAULTS = {
     "seed": 0,
     "init": {"inits": ["he_normal", "xavier_normal", "standard_uniform"], "widths": [4, 8, 16, 32],
@@ -98,123 +98,6 @@ QUICK = {
 GRAD_DEAD = 1e-6  # |f'(z)| below this on every input: the unit gets (numerically) no gradient
 CHUNK = 1000      # networks drawn at once in the born-dead sweep (bounds memory: 1000 x 49 x 10 x 10 doubles)
 BIAS_INITS = {"he_normal": "zeros", "xavier_normal": "zeros", "standard_uniform": "standard_uniform"}
-
-
-# ------------------------------------------------------------------------------------------ kernels
-
-@njit(cache=True)
-def _relu_layer(h_in, W, bias, h_out, active):
-    r"""One ReLU layer for one network: :math:`h_{out} = \max(h_{in} W + b, 0)`; ``active[j]`` is set if unit j
-    fires (z > 0) on any input.  h_in (n, m), W (m, N), bias (N,), h_out (n, N) float64; active (N,) bool."""
-    n, m = h_in.shape
-    N = W.shape[1]
-    for i in range(n):
-        for j in range(N):
-            s = bias[j]
-            for k in range(m):
-                s += h_in[i, k] * W[k, j]
-            if s > 0.0:
-                h_out[i, j] = s
-                active[j] = True
-            else:
-                h_out[i, j] = 0.0
-
-
-@njit(parallel=True, cache=True)
-def dead_unit_counts(X, W_in, W_hidden, B, out):
-    r"""Dead units per layer of many ReLU networks on one data set.
-
-    Network b: :math:`h_0 = X`, :math:`h_l = \max(h_{l-1} W_l + b_l, 0)` with :math:`W_1` = ``W_in[b]`` and
-    :math:`W_l` = ``W_hidden[b, l-2]`` for l >= 2.  ``out[b, l-1]`` = number of units j of layer l with
-    :math:`z_{l,j}(x) \le 0` for every row x of X (dead units); layer l is dead at every input iff it equals N.
-    X (n, d), W_in (nets, d, N), W_hidden (nets, L-1, N, N), B (nets, L, N) float64; out (nets, L) int64.
-    Networks are independent: the loop is partitioned by network, so any thread count gives the same counts.
-    """
-    nets, L = out.shape
-    n = X.shape[0]
-    N = W_in.shape[2]
-    for b in prange(nets):
-        h = np.empty((n, N))
-        h_next = np.empty((n, N))
-        active = np.zeros(N, dtype=np.bool_)
-        _relu_layer(X, W_in[b], B[b, 0], h, active)
-        out[b, 0] = N - active.sum()
-        for l in range(1, L):
-            active[:] = False
-            _relu_layer(h, W_hidden[b, l - 1], B[b, l], h_next, active)
-            out[b, l] = N - active.sum()
-            h, h_next = h_next, h
-
-
-# ------------------------------------------------------------------------------------- exact pieces
-
-def exact_dead_at_input(width, depth):
-    r"""P(a bias-free ReLU net with ``depth`` hidden layers of ``width`` is dead at a fixed input x != 0)
-    :math:`= 1 - (1 - 2^{-N})^L` (see the module docstring).  Broadcasts over arrays of widths and depths."""
-    width, depth = np.asarray(width, dtype=float), np.asarray(depth, dtype=float)
-    return -np.expm1(depth * np.log1p(-(2.0 ** -width)))
-
-
-def expected_inactive_fraction(width, layer):
-    r"""Expected fraction of inactive units of hidden layer ``layer`` (1-based) at one input of a bias-free
-    ReLU net: :math:`1 - \tfrac12 (1 - 2^{-N})^{l-1}`."""
-    width, layer = np.asarray(width, dtype=float), np.asarray(layer, dtype=float)
-    return 1.0 - 0.5 * (1.0 - 2.0 ** -width) ** (layer - 1.0)
-
-
-def wilson_interval(k, n, confidence=0.95):
-    r"""Wilson score interval for a binomial proportion k/n (arrays broadcast):
-    :math:`(\hat p + z^2/2n \pm z\sqrt{\hat p(1-\hat p)/n + z^2/4n^2}) / (1 + z^2/n)`,
-    z the two-sided normal quantile of ``confidence`` (scipy.stats.norm).  Returns (low, high)."""
-    k, n = np.asarray(k, dtype=float), np.asarray(n, dtype=float)
-    z = stats.norm.ppf(0.5 + confidence / 2.0)
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
-
-
-# -------------------------------------------------------------------------------- random networks
-
-def _symmetric_layer(rng, nets, fan_in, width):
-    """Bias-free layer with N(0, 2/fan_in) weights (He; for a bias-free ReLU net only the signs matter)."""
-    W = rng.normal(0.0, math.sqrt(2.0 / fan_in), (nets, fan_in, width))
-    return W, np.zeros((nets, width))
-
-
-def _rai_layer(rng, nets, fan_in, width):
-    """RAI (Lu et al. 2020): per unit, one of its fan_in + 1 parameters (weights, bias), chosen uniformly, is
-    Beta(2, 1); the others N(0, 2/fan_in)."""
-    V = rng.normal(0.0, math.sqrt(2.0 / fan_in), (nets, fan_in + 1, width))
-    pick = rng.integers(0, fan_in + 1, (nets, width))
-    positive = rng.beta(2.0, 1.0, (nets, width))
-    np.put_along_axis(V, pick[:, None, :], positive[:, None, :], axis=1)
-    return np.ascontiguousarray(V[:, :fan_in]), np.ascontiguousarray(V[:, fan_in])
-
-
-SCHEMES = {"symmetric": _symmetric_layer, "rai": _rai_layer}
-
-
-def random_networks(scheme, rng, nets, d_in, width, depth):
-    """``nets`` random ReLU networks [d_in, width x depth]: (W_in (nets, d_in, N), W_hidden (nets, depth-1, N, N),
-    B (nets, depth, N)), layer by layer from ``rng``."""
-    make = SCHEMES[scheme]
-    W_in, b0 = make(rng, nets, d_in, width)
-    hidden = [make(rng, nets, width, width) for _ in range(depth - 1)]
-    W_hidden = np.stack([w for w, _ in hidden], axis=1) if hidden else np.zeros((nets, 0, width, width))
-    B = np.stack([b0] + [b for _, b in hidden], axis=1)
-    return W_in, np.ascontiguousarray(W_hidden), np.ascontiguousarray(B)
-
-
-def born_dead_depths(counts, width):
-    """First hidden layer (1-based) dead at every input, per network (0: none), from ``dead_unit_counts``."""
-    dead = counts == width
-    return np.where(dead.any(axis=1), dead.argmax(axis=1) + 1, 0)
-
-
-def datasets(interval_points):
-    """The 1-D data sets of the born-dead sweep: "point" x = 1 and "interval", a grid on [-1, 1]."""
-    return {"point": np.ones((1, 1)), "interval": np.linspace(-1.0, 1.0, interval_points).reshape(-1, 1)}
 
 
 # ---------------------------------------------------------------------------------------------- runs
@@ -297,7 +180,8 @@ def _summarize_init(config, pairs):
     out = {"layers": layers, "widths": cfg["widths"], "inits": cfg["inits"], "networks": cfg["networks"],
            "dead_fraction": {i: [by[i, w]["dead_fraction"] for w in cfg["widths"]] for i in cfg["inits"]},
            "born_dead": {i: [by[i, w]["born_dead"] for w in cfg["widths"]] for i in cfg["inits"]},
-           "single_input_bound": [expected_inactive_fraction(w, layers) for w in cfg["widths"]]}
+           "single_input_bound": [expected_inactive_fraction(w, layers) for w in cfg["widths"]],
+           "bias": {i: BIAS_INITS[i] for i in cfg["inits"]}}
     rows = [{"part": "init", "init": i, "width": w, "layer": int(l), "dead_fraction": by[i, w]["dead_fraction"][k],
              "born_dead_fraction": by[i, w]["born_dead"][k]}
             for i in cfg["inits"] for w in cfg["widths"] for k, l in enumerate(layers)]
@@ -524,106 +408,3 @@ def _table(config, init, born, trained):
                  f"{trained['accuracy'][a][k]:.2f}" for k in range(len(trained["lrs"]))]
         lines.append(f"  {a:<10}  " + "  ".join(f"{c:<19}" for c in cells))
     return "\n".join(lines)
-
-
-# ------------------------------------------------------------------------------------------ figures
-
-def _arr(values):
-    return np.asarray(values, dtype=float)
-
-
-def render(record, out_dir, formats):
-    d = record["data"]
-    return (_render_init(d["init"], out_dir, formats) + _render_born(d["born"], out_dir, formats)
-            + _render_rai(d["born"], out_dir, formats) + _render_trained(d["trained"], out_dir, formats))
-
-
-BIAS_LABELS = {"zeros": "zero bias", "standard_uniform": "uniform bias"}
-
-
-def _render_init(d, out_dir, formats):
-    fig, axes = figure("double", height=2.7, ncols=len(d["inits"]), sharey=True, squeeze=False)
-    layers = _arr(d["layers"])
-    for ax, init in zip(axes[0], d["inits"]):
-        for k, w in enumerate(d["widths"]):
-            ax.plot(layers, _arr(d["dead_fraction"][init][k]), label=f"width $N = {w}$",
-                    markevery=max(1, len(layers) // 10))
-            if init != "standard_uniform":
-                theory(ax, layers, _arr(d["single_input_bound"][k]), label="one-input bound" if k == 0 else None)
-        ax.set_title(f"{label(init)}, {BIAS_LABELS[BIAS_INITS[init]]}")
-        ax.set_xlabel("hidden layer $l$")
-        ax.set_ylim(-0.02, 1.02)
-    axes[0, 0].set_ylabel("fraction of dead units")
-    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center", ncol=len(d["widths"]) + 1)
-    return save_figure(fig, out_dir, "dead_relu_init", formats)
-
-
-def _render_born(d, out_dir, formats):
-    """(a) P(dead at x = 1) against the exact one-input law, (b) the same minus the exact value, where the
-    Wilson bands are visible, (c) born dead on [-1, 1] inside its bounds 2p - 1 <= P <= p."""
-    fig, axes = figure("double", height=2.9, ncols=3)
-    depths = _arr(d["depths"])
-    every = max(1, len(depths) // 8)
-    show = [k for k, w in enumerate(d["widths"]) if w in (2, 3, 4, 6, 8, 10)] or list(range(len(d["widths"])))
-    point, interval = d["symmetric"]["point"], d["symmetric"]["interval"]
-    for c, k in enumerate(show):
-        style = {"color": COLORS[c % len(COLORS)], "marker": MARKERS[c % len(MARKERS)], "markevery": every}
-        exact = _arr(d["exact"][k])
-        p, lo, hi = _arr(point["p"][k]), _arr(point["low"][k]), _arr(point["high"][k])
-        axes[0].plot(depths, p, label=f"width $N = {d['widths'][k]}$", **style)
-        theory(axes[0], depths, exact, label=r"exact $p = 1-(1-2^{-N})^L$" if c == 0 else None)
-        if c % 2:  # every other width: the bands of all six would hide each other
-            axes[1].fill_between(depths, lo - exact, hi - exact, color=style["color"], alpha=0.25, linewidth=0)
-            axes[1].plot(depths, p - exact, linewidth=0.8, **style)
-        q, qlo, qhi = _arr(interval["p"][k]), _arr(interval["low"][k]), _arr(interval["high"][k])
-        axes[2].fill_between(depths, np.maximum(2 * exact - 1, 0), exact, color=style["color"], alpha=0.15,
-                             linewidth=0, label=r"bounds $2p - 1 \leq P \leq p$" if c == 0 else None)
-        axes[2].fill_between(depths, qlo, qhi, color=style["color"], alpha=0.35, linewidth=0)
-        axes[2].plot(depths, q, **style)
-    axes[1].axhline(0.0, color="0.35", linewidth=0.7, linestyle=(0, (4, 2)))
-    axes[0].set_title("dead at one input $x = 1$")
-    axes[1].set_title(f"measured minus exact ({d['confidence']:g} Wilson band)")
-    axes[2].set_title("born dead on $[-1, 1]$")
-    axes[0].set_ylabel(f"probability ({d['networks']} networks per point)")
-    axes[1].set_ylabel("P(dead at $x = 1$) $-$ exact $p$")
-    for ax in axes:
-        ax.set_xlabel("hidden layers $L$ (bias-free ReLU)")
-    handles, labels = axes[0].get_legend_handles_labels()
-    extra = axes[2].get_legend_handles_labels()
-    fig.legend(handles + extra[0], labels + extra[1], loc="outside lower center", ncol=4)
-    return save_figure(fig, out_dir, "dead_relu_born_dead", formats)
-
-
-def _render_rai(d, out_dir, formats):
-    if "rai" not in d:
-        return []
-    fig, ax = figure("single")
-    depths = _arr(d["depths"])
-    widths = [k for k, w in enumerate(d["widths"]) if w in (2, 4, 6, 8)] or [0]
-    for c, k in enumerate(widths):
-        for scheme, name, style, marker in (("symmetric", "He", "-", "o"), ("rai", "RAI", "--", "s")):
-            ax.plot(depths, _arr(d[scheme]["interval"]["p"][k]), label=f"{name}, width {d['widths'][k]}",
-                    color=COLORS[c % len(COLORS)], linestyle=style, marker=marker, markevery=max(1, len(depths) // 8))
-    ax.set_xlabel("hidden layers $L$")
-    ax.set_ylabel("P(born dead on $[-1, 1]$)")
-    ax.legend(loc="upper right", bbox_to_anchor=(1.0, 0.8), ncol=2, fontsize=5.5)
-    return save_figure(fig, out_dir, "dead_relu_rai", formats)
-
-
-def _render_trained(d, out_dir, formats):
-    fig, axes = figure("double", height=2.4, ncols=3)
-    lrs = _arr(d["lrs"])
-    for key, ax, ylabel in zip(("dead_fraction", "grad_dead_fraction", "accuracy"), axes,
-                               ("dead units (z <= 0 on all data)", "gradient-dead units", "training accuracy")):
-        for a in d["activations"]:
-            ax.semilogx(lrs, _arr(d[key][a]), label=label(a))
-        ax.set_xlabel("Adam learning rate")
-        ax.set_ylabel(ylabel)
-    axes[0].legend()
-    return save_figure(fig, out_dir, "dead_relu_trained", formats)
-
-
-if __name__ == "__main__":
-    from ffbench.studies.framework import main
-
-    main(__name__)

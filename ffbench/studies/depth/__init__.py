@@ -41,8 +41,11 @@ from ffbench import MLP, data
 from ffbench.optim import Adam
 from ffbench.studies.claims import claim_close, claim_greater, observation
 from ffbench.studies.framework import derive_seed, group
-from ffbench.style import figure, save_figure, theory
 from ffbench.train import train
+
+from .construction import (count_crossings, count_pieces, exact_pwl, piece_lower_bound, shallow_exact, tent_mlp,
+                           tent_network)
+from .figures import render  # noqa: F401  (the study contract's render)
 
 NAME = "depth"
 VERSION = "2"
@@ -66,65 +69,7 @@ PLOT_POINTS = 1025
 FAIL_FRACTION = 0.9  # a trained net whose MSE is above 0.9 x Var(T^k) = 0.9/12 learned (almost) nothing
 
 
-# ---------------------------------------------------------------------------------- exact construction
-
-def tent_network(k):
-    """Weights and biases ((fan_in, fan_out) float64 arrays) of the ReLU net [1, 2 x k, 1] computing T^k."""
-    weights = [np.array([[1.0, 1.0]])] + [np.array([[2.0, 2.0], [-4.0, -4.0]])] * (k - 1) + [np.array([[2.0], [-4.0]])]
-    biases = [np.array([0.0, -0.5])] * k + [np.array([0.0])]
-    return [w.copy() for w in weights], [b.copy() for b in biases]
-
-
-def tent_mlp(k):
-    """``ffbench.MLP`` with the tent-map weights set directly."""
-    model = MLP([1] + [2] * k + [1], activation="relu", init="he_normal", seed=0)
-    model.weights, model.biases = tent_network(k)
-    return model
-
-
-def exact_pwl(weights, biases, interval=(0, 1)):
-    """The exact piecewise-linear function of a ReLU net with a 1-D input on ``interval``.
-
-    Propagates knots and values in rational arithmetic: before each ReLU, every sign change of a unit's
-    pre-activation inside an interval adds a knot at its exact root, so each layer's output is linear
-    between knots.  Returns (knots, values): lists of Fractions of equal length (the output at each knot).
-    """
-    W = [[[Fraction(float(v)) for v in row] for row in w] for w in weights]
-    B = [[Fraction(float(v)) for v in b] for b in biases]
-    knots = [Fraction(interval[0]), Fraction(interval[1])]
-    acts = [[knots[0]], [knots[1]]]
-    for layer, (w, b) in enumerate(zip(W, B)):
-        pre = [[sum((a[i] * w[i][j] for i in range(len(a))), b[j]) for j in range(len(b))] for a in acts]
-        if layer == len(W) - 1:
-            return knots, [p[0] for p in pre]
-        new_knots, new_pre = [knots[0]], [pre[0]]
-        for i in range(len(knots) - 1):
-            x0, x1, z0, z1 = knots[i], knots[i + 1], pre[i], pre[i + 1]
-            roots = sorted({x0 + (x1 - x0) * z0[j] / (z0[j] - z1[j])
-                            for j in range(len(b)) if z0[j] * z1[j] < 0})
-            for r in roots:
-                s = (r - x0) / (x1 - x0)
-                new_knots.append(r)
-                new_pre.append([a + s * (c - a) for a, c in zip(z0, z1)])
-            new_knots.append(x1)
-            new_pre.append(z1)
-        knots = new_knots
-        acts = [[max(v, Fraction(0)) for v in p] for p in new_pre]
-    raise ValueError("a network needs at least one layer")
-
-
-def count_pieces(knots, values):
-    """Maximal intervals of constant slope of the piecewise-linear function through (knots, values)."""
-    slopes = [(values[i + 1] - values[i]) / (knots[i + 1] - knots[i]) for i in range(len(knots) - 1)]
-    return 1 + sum(s != t for s, t in zip(slopes, slopes[1:]))
-
-
-def count_crossings(values, level=Fraction(1, 2)):
-    """Points where the piecewise-linear function equals ``level`` (it is nowhere constant at that level):
-    knots on the level plus intervals whose ends lie strictly on opposite sides."""
-    h = [v - level for v in values]
-    return sum(v == 0 for v in h) + sum(a * c < 0 for a, c in zip(h, h[1:]))
-
+# ------------------------------------------------------------------------------------------------ runs
 
 def _run_exact(spec):
     k = spec["k"]
@@ -144,20 +89,7 @@ def _run_exact(spec):
                 s_values, [Fraction(v) for v in data.target("sawtooth", k=k)(np.array([float(x) for x in s_knots]))])))}
 
 
-def shallow_exact(k):
-    """A one-hidden-layer ReLU net of width 2^k equal to T^k on [0, 1]: T^k = sum_j c_j relu(x - j/2^k) with
-    c_0 = 2^k (the first slope) and c_j = -+2^(k+1) (the slope flips at each knot)."""
-    m = 2 ** k
-    c = np.array([float(m)] + [(-2.0 * m) * (-1) ** (j + 1) for j in range(1, m)])
-    return [np.ones((1, m)), c[:, None]], [-np.arange(m) / m, np.zeros(1)]
-
-
 # ---------------------------------------------------------------------------------------- shallow fits
-
-def piece_lower_bound(k, w):
-    """Lower bound on int_0^1 |f - T^k| for any one-hidden-layer ReLU net f of width w (see docstring)."""
-    return max(0, 2 ** (k - 1) - w - 2) / 2 ** (k + 2)
-
 
 def _centred(X):
     """[0, 1] -> [-1, 1]: the nets see a centred input, so the ReLU kinks of a standard init (-b/w with
@@ -384,92 +316,3 @@ def _summarize_compare(config, pairs):
         source=COLLAPSE, note=f"constant already at init (a layer dead on the whole input range): "
         f"{np.mean([x['constant_at_init'] for x in runs_]):.0%} of {len(runs_)} seeds"))
     return compare, rows, lines, claims
-
-
-def render(record, out_dir, formats):
-    d = record["data"]
-    paths = []
-    ex = d["exact"]
-    x = np.asarray(d["plot_x"])
-
-    fig, axes = figure("double", height=2.5, ncols=2)
-    ax = axes[0]
-    for k in d["picture_k"]:
-        ax.plot(x, data.target("sawtooth", k=k)(x), marker="", label=f"$T^{{{k}}}$: {2 ** k} pieces, {2 * k} units")
-    ax.set_xlabel("$x$")
-    ax.set_ylabel("$T^k(x)$")
-    ax.set_title("tent map composed $k$ times")
-    ax.legend(loc="upper center", ncols=1, fontsize=6, bbox_to_anchor=(0.5, 1.0), framealpha=1.0)
-    ax.set_ylim(-0.02, 1.45)
-    ax = axes[1]
-    ks = np.asarray(ex["k"])
-    ax.semilogy(ks, ex["pieces"], label="pieces (exact count)")
-    ax.semilogy(ks, ex["crossings"], label="crossings of 1/2", linestyle="none", markerfacecolor="none")
-    ax.semilogy(ks, ex["units"], label="units of the deep net ($2k$)")
-    theory(ax, ks, 2.0 ** ks, label="$2^k$ (= shallow units needed)")
-    ax.set_xlabel("compositions $k$")
-    ax.set_ylabel("count")
-    ax.set_title("exact counts")
-    ax.legend(loc="upper left")
-    paths += save_figure(fig, out_dir, "depth_sawtooth", formats)
-
-    if d["shallow"]:
-        widths = np.asarray(d["shallow_widths"], float)
-        fig, axes = figure("double", height=2.6, ncols=2, sharey=True)
-        for ax, method, title in ((axes[0], "lstsq_l1", "uniform knots, least squares"),
-                                  (axes[1], "trained_l1", "trained (Adam)")):
-            for k in map(str, d["shallow_k"]):
-                e = d["shallow"][k]
-                line, = ax.plot(widths, e[method], label=f"$k={k}$")
-                bound = np.asarray(e["bound"])
-                ok = bound > 0
-                if ok.any():
-                    ax.plot(widths[ok], bound[ok], marker="", linestyle=":", linewidth=0.8, color=line.get_color())
-            ax.set_xscale("log", base=2)
-            ax.set_xticks(widths, [str(int(w)) for w in widths])
-            ax.minorticks_off()
-            ax.set_xlabel("width $w$ (one hidden layer)")
-            ax.set_title(title)
-        axes[0].plot([], [], color="0.3", linestyle=":", marker="", label="piece-count bound")
-        axes[0].set_ylabel(r"$\int_0^1 |f - T^k|$")
-        axes[0].legend(loc="center right", fontsize=6)
-        paths += save_figure(fig, out_dir, "depth_shallow", formats)
-
-    if d["compare"]:
-        pairs = sorted(d["compare"], key=int)
-        fig, axes = figure("double", height=2.5, ncols=len(pairs) + 1)
-        ax = axes[0]
-        for i, pair in enumerate(pairs):
-            for j, arch in enumerate(("deep", "shallow")):
-                c = d["compare"][pair][arch]
-                mses = [r["mse"] for r in c["runs"]]
-                xpos = 2 * i + j + np.linspace(-0.15, 0.15, len(mses))
-                ax.semilogy(xpos, mses, linestyle="none", color=f"C{j}", marker="os"[j],
-                            label=arch if i == 0 else None)
-        theory(ax, [-0.5, 2 * len(pairs) - 0.5], [1 / 12, 1 / 12], label="Var$(T^k)$: learned nothing")
-        ax.set_xticks(range(2 * len(pairs)), [f"{p}x{d['compare_k']}" if a == "deep"
-                                              else str(d["compare"][p][a]["sizes"][1])
-                                              for p in pairs for a in ("deep", "shallow")], fontsize=6)
-        ax.set_xlabel("hidden units (width x layers)")
-        ax.set_ylabel("MSE")
-        ax.set_title(f"$T^{{{d['compare_k']}}}$, equal parameters")
-        ax.legend(loc="lower left", fontsize=6)
-        k = d["compare_k"]
-        for ax, pair in zip(axes[1:], pairs):
-            theory(ax, x, data.target("sawtooth", k=k)(x), label="target", linewidth=1.2)
-            for j, arch in enumerate(("deep", "shallow")):
-                c = d["compare"][pair][arch]
-                best = min(c["runs"], key=lambda r: r["mse"])
-                ax.plot(x, best["fit"], marker="", color=f"C{j}", linestyle=("-", "--")[j], label=arch)
-            ax.set_title(f"{pair}x{k} vs {c['sizes'][1]} ({best['parameters']} p.)")
-            ax.set_xlabel("$x$")
-            ax.set_ylim(-0.05, 1.4)
-            ax.legend(loc="upper center", fontsize=5.5, ncols=3, handlelength=1.5, columnspacing=0.8)
-        paths += save_figure(fig, out_dir, "depth_compare", formats)
-    return paths
-
-
-if __name__ == "__main__":
-    from ffbench.studies.framework import main
-
-    main(__name__)

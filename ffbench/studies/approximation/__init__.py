@@ -44,14 +44,16 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import integrate, special, stats
 
 from ffbench import MLP, activation, data
 from ffbench.optim import Adam
 from ffbench.studies.claims import claim_close, claim_less, observation, spread_of
 from ffbench.studies.framework import derive_seed, group
-from ffbench.style import THEORY, figure, label, save_figure, theory, theory_hline
 from ffbench.train import train
+
+from .barron import (ball_points, barron_constant, barron_radius, cap_fraction, residual_norm2, sample_units,
+                     total_variation)
+from .figures import render  # noqa: F401  (the study contract's render)
 
 NAME = "approximation"
 VERSION = "2"
@@ -168,65 +170,6 @@ def _run_trained(spec):
 
 
 # --------------------------------------------------------------------------------------------- Barron
-
-def barron_constant(d):
-    """C_f = E|omega| for omega ~ N(0, I_d): the mean of a chi distribution with d degrees of freedom."""
-    return math.sqrt(2.0) * math.exp(math.lgamma((d + 1) / 2) - math.lgamma(d / 2))
-
-
-def barron_radius(rcf, d):
-    """The radius r of the ball in R^d on which r C_f = ``rcf``: Barron's bound (2 r C_f)^2 is then the same
-    in every dimension, so a growth of the error with d would be the curse of dimensionality Barron rules out."""
-    return rcf / barron_constant(d)
-
-
-def _abs_sin_integral(s):
-    """int_0^s |sin v| dv = 2 floor(s / pi) + 1 - cos(s mod pi)."""
-    k = np.floor(s / np.pi)
-    return 2.0 * k + 1.0 - np.cos(s - np.pi * k)
-
-
-def total_variation(d, r):
-    """V = 2 E_rho int_0^{r rho} |sin v| dv, rho ~ chi_d (the mass of the step representation)."""
-    value, _ = integrate.quad(lambda rho: stats.chi.pdf(rho, d) * _abs_sin_integral(r * rho), 0, np.inf,
-                              limit=400)
-    return 2.0 * value
-
-
-def cap_fraction(t, d):
-    """mu({x in B_1 : x_1 > t}) for mu uniform on the unit ball of R^d, t in [0, 1]."""
-    return 0.5 * special.betainc((d + 1) / 2, 0.5, 1.0 - np.asarray(t) ** 2)
-
-
-def residual_norm2(d, r):
-    """||f - f(0)||^2 in L2(mu): E (exp(-R^2/2) - 1)^2 with R = r U^(1/d) the radius of a uniform point."""
-    value, _ = integrate.quad(lambda q: d * q ** (d - 1) * (math.exp(-(r * q) ** 2 / 2) - 1.0) ** 2, 0, 1)
-    return value
-
-
-def sample_units(rng, m, d, r):
-    """m draws (u (m, d), t (m,), sign (m,)) from p: rho from the size-biased chi_d (= chi_{d+1}), t uniform
-    on [0, 1], accepted with probability |sin(r rho t)|; u uniform on the sphere; sign = -sign(sin)."""
-    us, ts, signs, have = [], [], [], 0
-    while have < m:
-        k = 2 * (m - have) + 64
-        rho = np.sqrt(rng.chisquare(d + 1, k))
-        t = rng.uniform(0.0, 1.0, k)
-        sine = np.sin(r * rho * t)
-        keep = rng.uniform(0.0, 1.0, k) < np.abs(sine)
-        u = rng.standard_normal((k, d))
-        us.append(u[keep] / np.linalg.norm(u[keep], axis=1, keepdims=True))
-        ts.append(t[keep])
-        signs.append(-np.sign(sine[keep]))
-        have += int(keep.sum())
-    return np.concatenate(us)[:m], np.concatenate(ts)[:m], np.concatenate(signs)[:m]
-
-
-def ball_points(rng, m, d, r):
-    """m points uniform on the ball of radius r in R^d."""
-    g = rng.standard_normal((m, d))
-    return r * g / np.linalg.norm(g, axis=1, keepdims=True) * rng.uniform(0.0, 1.0, m)[:, None] ** (1.0 / d)
-
 
 def _run_barron(spec):
     d, r, kappa = spec["dim"], spec["radius"], spec["steepness"]
@@ -413,119 +356,3 @@ def _summarize_barron(config, pairs):
         "sampling lands", ratio, source=MAUREY, note="the bound holds by construction (the variance is at most "
         "V^2 <= (2 r C_f)^2: a unit test); the ratio says how loose it is for this target"))
     return barron, rows, lines, claims
-
-
-# ---------------------------------------------------------------------------------------------- render
-
-def render(record, out_dir, formats):
-    return (_render_staircase(record, out_dir, formats) + _render_staircase_error(record, out_dir, formats)
-            + _render_trained(record, out_dir, formats) + _render_barron(record, out_dir, formats))
-
-
-def _render_staircase(record, out_dir, formats):
-    """The picture of the notes: the weighted sigmoids, and their running sum closing in on the target."""
-    d = record["data"]
-    p = d["picture"]
-    x, terms, sums = np.asarray(p["x"]), np.asarray(p["terms"]), np.asarray(p["partial_sums"])
-    fig, axes = figure("double", height=2.4, ncols=2)
-    ax = axes[0]
-    for i, term in enumerate(terms):
-        ax.plot(x, term, linewidth=0.7, color="0.45", linestyle="-", marker="",
-                label=r"$c_i\,\sigma(k(x - m_i))$" if i == 0 else None)
-    ax.set_title(f"the {len(terms)} weighted sigmoids")
-    ax.set_xlabel("$x$")
-    ax.set_ylabel("term")
-    ax.legend(loc="upper left")
-    ax = axes[1]
-    theory(ax, x, p["target"], label=f"target ({d['picture_target'].replace('_', ' ')})", linewidth=1.4)
-    shown = sorted({max(1, len(terms) // 4), len(terms) // 2, len(terms)})
-    for k in shown:
-        ax.plot(x, sums[k - 1], marker="", label=f"$f(t_0) + \\sigma_1 + \\dots + \\sigma_{{{k}}}$")
-    ax.set_title("running sum closing in on the target")
-    ax.set_xlabel("$x$")
-    ax.set_ylabel("$g(x)$")
-    ax.legend(loc="upper left", fontsize=6.5, handlelength=2.0)  # the upper left stays empty: no curve there
-    return save_figure(fig, out_dir, "approximation_staircase", formats)
-
-
-def _render_staircase_error(record, out_dir, formats):
-    """Staircase sup and L2 errors against n, with the 1/n and n^(-1/2) rates."""
-    d = record["data"]
-    n = np.asarray(d["staircase_n"], float)
-    fig, axes = figure("double", height=2.6, ncols=2, sharey=True)
-    for ax, norm, title in ((axes[0], "sup", "sup error"), (axes[1], "l2", "$L^2$ error")):
-        for name in record["config"]["staircase_targets"]:
-            v = d["staircase"][name]
-            ax.loglog(n, v[norm], label=f"{name} ({v[norm + '_slope']:+.2f})")
-        theory(ax, n, 1.0 / n, label="$1/n$")
-        theory(ax, n, 1.0 / np.sqrt(n), label="$n^{-1/2}$", linestyle=":")
-        ax.set_xlabel("sigmoids $n$")
-        ax.set_title(f"staircase: {title} (fitted slope)")
-        ax.legend(loc="lower left", fontsize=6)
-    axes[0].set_ylabel("error")
-    return save_figure(fig, out_dir, "approximation_staircase_error", formats)
-
-
-def _render_trained(record, out_dir, formats):
-    """Trained nets: L2 error against width, and the fits of a few widths per activation."""
-    d = record["data"]
-    paths = []
-    if d["trained"]:
-        acts = list(record["config"]["trained_activations"])
-        widths = np.asarray(d["trained_widths"], float)
-        fig, axes = figure("double", height=2.7, ncols=1 + len(acts))
-        ax = axes[0]
-        for act in acts:
-            t = d["trained"][act]
-            line, = ax.loglog(widths, t["l2"], label=f"{label(act)} ({t['l2_slope']:+.2f})")
-            ax.loglog(widths, t["l2_fit"], marker="", linewidth=0.6, linestyle="--", color=line.get_color())
-        theory(ax, widths, d["trained"][acts[0]]["l2"][0] * np.sqrt(widths[0] / widths), label="$n^{-1/2}$")
-        ax.set_xscale("log", base=2)
-        ax.set_xticks(widths, [str(int(w)) for w in widths])
-        ax.minorticks_off()
-        ax.set_xlabel("hidden units $n$")
-        ax.set_ylabel("$L^2$ error (fitted slope)")
-        ax.set_title("error against width")
-        # below the panel: the curves fill it
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28), ncols=2, fontsize=6, handlelength=1.8)
-        xs = np.asarray(d["fit_x"])
-        f = data.target(d["trained_target"])(xs)
-        for ax, act in zip(axes[1:], acts):
-            theory(ax, xs, f, label="target", linewidth=1.4)
-            for w, fit in sorted(d["trained"][act]["fits"].items(), key=lambda kv: int(kv[0])):
-                ax.plot(xs, fit, marker="", label=f"$n={w}$")
-            ax.set_title(label(act))
-            ax.set_xlabel("$x$")
-            ax.legend(loc="upper left", fontsize=6)
-        paths += save_figure(fig, out_dir, "approximation_trained", formats)
-    return paths
-
-
-def _render_barron(record, out_dir, formats):
-    """n * MSE of Maurey's sampler per dimension, against its exact variance, under Barron's bound (the same in
-    every d: the radius is r C_f / C_f(d))."""
-    d = record["data"]
-    if not d["barron"]:
-        return []
-    ns = np.asarray(d["barron_n"], float)
-    fig, ax = figure("single", height=2.9)
-    for dim in map(str, record["config"]["barron_dims"]):
-        b = d["barron"][dim]
-        line = ax.errorbar(ns, b["n_mse_mean"], yerr=b["n_mse_std"], label=f"$d={dim}$", capsize=1.5)[0]
-        theory(ax, ns, np.full(len(ns), b["maurey_variance"]), color=line.get_color())
-    bound = d["barron"][str(record["config"]["barron_dims"][0])]["bound"]
-    theory_hline(ax, bound, label=f"Barron's bound $(2rC_f)^2 = {bound:g}$", linestyle="-")
-    ax.plot([], [], **{**THEORY, "label": "Maurey variance (exact)"})
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("sampled units $n$")
-    ax.set_ylabel(r"$n\,\|f - f_n\|^2_\mu$ (mean $\pm$ s.e.)")
-    ax.set_title(f"$f = e^{{-|x|^2/2}}$ on the ball with $r C_f = {record['config']['barron_rcf']:g}$")
-    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=3, fontsize=6.5)
-    return save_figure(fig, out_dir, "approximation_barron", formats)
-
-
-if __name__ == "__main__":
-    from ffbench.studies.framework import main
-
-    main(__name__)
