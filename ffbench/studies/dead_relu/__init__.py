@@ -342,9 +342,11 @@ def _claims_trained(trained):
     if "leaky_relu" in acts:
         values = [v for lr in lrs for v in _seed_values(trained, "grad_dead_fraction", "leaky_relu", lr)]
         worst = max(values) if values else float("nan")
+        slope = min(activation("leaky_relu").slopes)
         claims.append(claim_close(
             "leaky_relu_never_gradient_dead", "leaky_relu: largest gradient-dead fraction over learning rates and "
-            "seeds (f' >= 0.01 everywhere, so no unit can lose its gradient)", worst, 0.0, atol=0.0,
+            f"seeds (f' >= {slope:g} > {GRAD_DEAD:g} everywhere, so no unit can lose its gradient)", worst, 0.0,
+            atol=0.0,
             source="Maas, Hannun & Ng (2013), Rectifier Nonlinearities Improve Neural Network Acoustic Models: the "
             "leaky rectifier, f'(z) = 0.01 for z < 0", kind="theorem",
             note=f"gradient-dead: max |f'| over the data < {GRAD_DEAD:g}"))
