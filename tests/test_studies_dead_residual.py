@@ -329,8 +329,8 @@ def test_trained_claims_hold_on_plausible_data_and_fail_otherwise():
 
 
 def test_trained_claims_not_judged_at_a_scale_that_cannot_judge_them():
-    v = verdicts(dead_relu._claims_trained(_trained(_plausible, seeds=1)))
-    assert v["relu_dead_grows_with_lr"] == "not judged"           # one seed: no spread
+    v = verdicts(dead_relu._claims_trained(_trained(_plausible, seeds=2)))
+    assert v["relu_dead_grows_with_lr"] == "not judged"           # two seeds: no usable spread
 
     def unconverged(act, lr, seed):
         dead, grad_dead, _ = _plausible(act, lr, seed)
