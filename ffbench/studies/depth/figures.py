@@ -74,6 +74,8 @@ def render(record, out_dir, formats):
         ax.set_xlabel("hidden units (width x layers)")
         ax.set_ylabel("MSE")
         ax.set_title(f"$T^{{{d['compare_k']}}}$, equal parameters")
+        lowest = min(r["mse"] for p in pairs for a in ("deep", "shallow") for r in d["compare"][p][a]["runs"])
+        ax.set_ylim(bottom=lowest / 4)  # room for the legend under the data
         ax.legend(loc="lower left", fontsize=6)
         k = d["compare_k"]
         for ax, pair in zip(axes[1:], pairs):
