@@ -31,7 +31,8 @@ import numba
 import numpy as np
 
 #: The modules whose functions end up inside compiled kernels (a new kernel module joins this list).
-KERNEL_MODULES = ("_activation", "_kernels", "activations", "batchnorm", "fastmath", "linear", "losses", "optim")
+KERNEL_MODULES = ("_activation", "_kernels", "activations", "batchnorm", "fastmath", "fused", "gemm", "linear", "losses",
+                  "optim")
 
 
 def _source_digest() -> str:

@@ -3,7 +3,8 @@ r"""Linear layers ``Y = X @ W + b`` and the fused linear + activation layer.
 Shapes: ``X`` (batch, fan_in), ``W`` (fan_in, fan_out), ``b`` (fan_out,), ``Y`` (batch, fan_out), all
 of one float dtype.  Matrix products go to the BLAS (through NumPy); everything elementwise (bias,
 activation, its derivative, the bias gradient) runs in one Numba pass.  The two never run at the same
-time, and the BLAS runs on one thread (see ``ffbench.threads``), so they do not oversubscribe.
+time; products are tiled by ``ffbench.gemm`` (one single-threaded BLAS call per tile), so they give the
+same bits on any thread count and do not oversubscribe.
 
 Backward, for upstream gradient ``dY`` (or ``dA`` for the fused layer, with ``dZ = dA * f'(Z)``):
 
@@ -19,6 +20,7 @@ from numba import prange
 from ._checks import as_float_array, same_dtype
 from ._kernels import by_size
 from .activations import activation
+from .gemm import matmul
 
 
 @by_size
@@ -83,7 +85,7 @@ def linear_backward(X, W, dY):
 def _param_grads(X, W, dZ):
     db = np.empty(W.shape[1], dtype=W.dtype)
     column_sums(dZ, db)
-    return dZ @ W.T, X.T @ dZ, db
+    return matmul(dZ, W.T), matmul(X.T, dZ), db
 
 
 def linear_act_forward(X, W, b, act="relu", **params):
@@ -93,7 +95,7 @@ def linear_act_forward(X, W, b, act="relu", **params):
     ``Activation``."""
     X, W, b = _check_layer(X, W, b)
     act = activation(act, **params)
-    Z = X @ W
+    Z = matmul(X, W)
     A = np.empty_like(Z)
     act.fused_forward(Z, b, A)
     return Z, A

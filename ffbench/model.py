@@ -23,47 +23,16 @@ What the studies read after ``forward`` and ``backward``:
 """
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 
+from . import fused
 from ._checks import FLOATS, as_float_array, as_rng, positive_int
 from .activations import activation as get_activation
 from .batchnorm import BatchNorm1d
+from .gemm import matmul
 from .init import initializer
 from .linear import column_sums
-from .losses import loss_function
-from .threads import get_threads
-
-# A large GEMM is split into two row halves fixed by its shape (never by the thread count), each a
-# single-threaded BLAS call; with 2+ Numba threads the halves run at once on two Python threads (NumPy
-# releases the GIL).  The same calls in the same order give the same bits on 1 thread and on 2, which a
-# multi-threaded BLAS does not (see ffbench.threads).  Measured on the 2-core machine, 512x1024 @
-# 1024x1024 float32: 118 GFLOP/s unsplit, 230 split (233 with OpenBLAS's own 2 threads); a split pays
-# from about 256 output rows and 2**24 multiply-adds (64-row halves of a 64 x 1024 product do not).
-_SPLIT_ROWS, _SPLIT_WORK = 256, 1 << 24
-_GEMM_POOL: list[ThreadPoolExecutor] = []
-
-
-def _matmul(a, b, out=None):
-    """``a @ b`` for 2-D ``a`` (m, k), ``b`` (k, n) of one dtype, into ``out`` (m, n) if given."""
-    m, k = a.shape
-    n = b.shape[1]
-    if out is None:
-        out = np.empty((m, n), a.dtype)
-    if m < _SPLIT_ROWS or m * n * k < _SPLIT_WORK:
-        return np.matmul(a, b, out=out)
-    h = m // 2
-    if get_threads() > 1:
-        if not _GEMM_POOL:
-            _GEMM_POOL.append(ThreadPoolExecutor(1, thread_name_prefix="ffbench-gemm"))
-        second = _GEMM_POOL[0].submit(np.matmul, a[h:], b, out=out[h:])
-        np.matmul(a[:h], b, out=out[:h])
-        second.result()
-    else:
-        np.matmul(a[:h], b, out=out[:h])
-        np.matmul(a[h:], b, out=out[h:])
-    return out
+from .losses import canonical_name, loss_function
 
 NORMS = (None, "batch")
 _IDENTITY = get_activation("identity")  # the last layer, and the bias before a BatchNorm
@@ -184,7 +153,7 @@ class MLP:
         h = X
         for l, (W, b) in enumerate(zip(self.weights, self.biases)):
             self._inputs.append(h)
-            Z = _matmul(h, W)
+            Z = matmul(h, W)
             A = np.empty_like(Z)
             if l == self.depth - 1:
                 _IDENTITY.fused_forward(Z, b, A)
@@ -240,12 +209,21 @@ class MLP:
 
     def _param_grads(self, l, dZ, input_grad=True):
         """Fill the gradients of layer l from dL/dZ_l; return dL/d(input of layer l) (None if not wanted)."""
-        _matmul(self._inputs[l].T, dZ, out=self.grad_weights[l])
+        matmul(self._inputs[l].T, dZ, out=self.grad_weights[l])
         column_sums(dZ, self.grad_biases[l])
-        return _matmul(dZ, self.weights[l].T) if input_grad else None
+        return matmul(dZ, self.weights[l].T) if input_grad else None
 
     def train_step(self, X, y, loss, optimizer) -> float:
-        """One step: forward (training mode), loss, backward, ``optimizer.step()``; returns the loss."""
+        """One step: forward (training mode), loss, backward, ``optimizer.step()``; returns the loss.
+
+        A small network takes the compiled path (``ffbench.fused``): the same bits in one call."""
+        if fused.applies(self, optimizer, len(X)):
+            from .train import _check_targets
+            X = self.check_input(X)
+            loss = canonical_name(loss)
+            y = _check_targets(y, loss, X.shape[0], self.sizes[-1], self.dtype)
+            return float(fused.run(self, X, y, loss, optimizer, np.arange(X.shape[0])[None], X.shape[0],
+                                   stop_on_nonfinite=False)[0])
         value, grad = loss_function(loss)(self.forward(X, train=True), y)
         self._backward(grad, input_grad=False)
         optimizer.step()

@@ -267,6 +267,11 @@ class SGD(Optimizer):
         buf = self.momentum_buffers[i].reshape(-1) if self.momentum != 0 else self._unused
         _sgd_kernel(p, g, buf, *self._scalars)
 
+    def _state_views(self):
+        """(first, second) state per parameter as flat views, for the compiled path (``ffbench.fused``)."""
+        bufs = [b.reshape(-1) for b in self.momentum_buffers] or [self._unused] * len(self.shapes)
+        return bufs, [self._unused] * len(self.shapes)
+
 
 class Adam(Optimizer):
     """Adam (Kingma & Ba 2015) with L2 weight decay added to the gradient, as ``torch.optim.Adam``.
@@ -307,6 +312,10 @@ class Adam(Optimizer):
     def _update(self, i, p, g) -> None:
         _adam_kernel(p, g, self.exp_avgs[i].reshape(-1), self.exp_avg_sqs[i].reshape(-1),
                      *self._scalars)
+
+    def _state_views(self):
+        """(first, second) moments per parameter as flat views, for the compiled path (``ffbench.fused``)."""
+        return [m.reshape(-1) for m in self.exp_avgs], [v.reshape(-1) for v in self.exp_avg_sqs]
 
 
 class AdamW(Adam):

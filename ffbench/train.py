@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import fused
 from ._checks import as_float_array, as_rng, positive_int
 from .losses import canonical_name, loss_function
 from .optim import ReduceLROnPlateau, SGD, clip_grad_norm
@@ -81,6 +82,11 @@ def train(model, X, y, loss="mse", optimizer=None, scheduler=None, epochs=10, ba
     rng = as_rng(seed)
     history = History(grad_norms=[[] for _ in range(model.depth)] if record_grad_norms else [])
     start = time.perf_counter()
+    if fused.applies(model, optimizer, batch_size, clip_norm, record_grad_norms):
+        _train_compiled(model, X, y, loss, optimizer, scheduler, epochs, batch_size, shuffle, rng, callback,
+                        history)
+        history.wall_time_s = time.perf_counter() - start
+        return history
     for epoch in range(epochs):
         order = rng.permutation(n) if shuffle else np.arange(n)
         losses = []
@@ -112,6 +118,33 @@ def train(model, X, y, loss="mse", optimizer=None, scheduler=None, epochs=10, ba
             break
     history.wall_time_s = time.perf_counter() - start
     return history
+
+
+def _train_compiled(model, X, y, loss, optimizer, scheduler, epochs, batch_size, shuffle, rng, callback,
+                    history):
+    """``train``'s loop through ``ffbench.fused``: several epochs per compiled call, one per call
+    when a scheduler or callback must run between epochs; the same steps, bits and history."""
+    n = X.shape[0]
+    per_call = 1 if (scheduler is not None or callback is not None) else fused.epochs_per_call(n, epochs)
+    steps_per_epoch = -(-n // batch_size)
+    epoch = 0
+    while epoch < epochs:
+        count = min(per_call, epochs - epoch)
+        orders = np.stack([rng.permutation(n) if shuffle else np.arange(n) for _ in range(count)])
+        values = fused.run(model, X, y, loss, optimizer, orders, batch_size)
+        history.step_loss.extend(values.tolist())
+        history.lr.extend([optimizer.lr] * len(values))
+        for e in range(count):
+            chunk = values[e * steps_per_epoch:(e + 1) * steps_per_epoch]
+            if len(chunk) < steps_per_epoch or not math.isfinite(chunk[-1]):
+                history.diverged, history.diverged_at_step = True, len(history.step_loss) - 1
+                return
+            history.epoch_loss.append(float(np.mean(chunk.tolist())))
+            if scheduler is not None:
+                scheduler.step(history.epoch_loss[-1]) if isinstance(scheduler, ReduceLROnPlateau) else scheduler.step()
+            if callback is not None and callback(epoch + e, history):
+                return
+        epoch += count
 
 
 def accuracy(model, X, labels) -> float:

@@ -49,3 +49,31 @@ def test_one_seed_same_numbers_on_one_and_two_threads_and_fresh_processes(tmp_pa
     two = _run(tmp_path, "two_threads", 2)
     again = _run(tmp_path, "two_threads_again", 2)
     assert one == two == again
+
+
+_SMALL = """
+import hashlib, sys, numpy as np
+from ffbench import MLP, data, fused, train
+from ffbench.optim import Adam
+from ffbench.threads import set_threads
+set_threads(int(sys.argv[1]))
+X, y = data.xor(n_per_corner=8, seed=0)
+model = MLP([2, 16, 16, 1], "tanh", init="xavier_normal", seed=0)
+opt = Adam(model, lr=0.05)
+assert fused.applies(model, opt, 8)
+history = train(model, X, y.astype(np.float64)[:, None], "bce_with_logits", opt, epochs=20, batch_size=8, seed=1)
+digest = hashlib.sha256(np.asarray(history.step_loss).tobytes())
+for p in model.parameters():
+    digest.update(p.tobytes())
+print(digest.hexdigest())
+"""
+
+
+def test_the_compiled_small_network_path_is_reproducible_across_threads_and_processes():
+    digests = []
+    for threads in (1, 2, 2):
+        done = subprocess.run([sys.executable, "-c", _SMALL, str(threads)], cwd=REPO, capture_output=True,
+                              text=True, timeout=600)
+        assert done.returncode == 0, done.stderr[-2000:]
+        digests.append(done.stdout.strip())
+    assert len(set(digests)) == 1 and len(digests[0]) == 64

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from ffbench import MLP, data
-from ffbench.optim import Adam, SGD, StepLR
+from ffbench.optim import Adam, AdamW, SGD, StepLR
 from ffbench.threads import threads
 from ffbench.train import accuracy, train
 
@@ -105,3 +105,113 @@ def test_an_activation_object_with_new_parameters_is_rebound():
     act = activation("leaky_relu", negative_slope=0.2)
     assert activation(act) is act
     assert activation(act, negative_slope=0.5).params == {"negative_slope": 0.5}
+
+
+# --- the compiled path (ffbench.fused) against the layer-by-layer path --------------------------
+
+def _both_paths(monkeypatch, make, **kwargs):
+    """Train the model ``make()`` returns through both paths; returns (compiled, general) results."""
+    from ffbench import fused
+    results = []
+    for enabled in (True, False):
+        monkeypatch.setattr(fused, "ENABLED", enabled)
+        model, opt, X, y, loss = make()
+        assert fused.applies(model, opt, kwargs["batch_size"]) == enabled
+        history = train(model, X, y, loss=loss, optimizer=opt, **kwargs)
+        results.append((model, opt, history))
+    return results
+
+
+def _same(a, b):
+    (ma, oa, ha), (mb, ob, hb) = a, b
+    assert all(np.array_equal(x, y, equal_nan=True)
+               for x, y in zip(ma.parameters() + ma.gradients(), mb.parameters() + mb.gradients()))
+    assert np.array_equal(ha.step_loss, hb.step_loss, equal_nan=True)
+    assert ha.epoch_loss == hb.epoch_loss and ha.lr == hb.lr
+    assert (ha.diverged, ha.diverged_at_step) == (hb.diverged, hb.diverged_at_step) and oa.steps == ob.steps
+
+
+CASES = [  # dtype, activation, loss, optimiser, residual, batch size (37 rows: a partial last batch)
+    (np.float32, "tanh", "mse", lambda m: SGD(m, lr=0.05, momentum=0.9, nesterov=True), False, 8),
+    (np.float64, "relu", "softmax_cross_entropy", lambda m: Adam(m, lr=0.01, weight_decay=1e-3), True, 37),
+    (np.float32, "gelu", "bce_with_logits", lambda m: AdamW(m, lr=0.01), True, 16),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{np.dtype(c[0]).name}-{c[1]}-{c[2]}")
+def test_the_compiled_path_gives_the_bits_of_the_general_path(monkeypatch, case):
+    dtype, act, loss, make_opt, residual, batch = case
+
+    def make():
+        rng = np.random.default_rng(5)
+        X = rng.standard_normal((37, 3)).astype(dtype)
+        y = rng.integers(0, 3, 37) if loss == "softmax_cross_entropy" else (rng.standard_normal((37, 3)) > 0).astype(dtype)
+        model = MLP([3, 8, 8, 3], act, residual=residual, dtype=dtype, seed=1)
+        return model, make_opt(model), X, y, loss
+
+    _same(*_both_paths(monkeypatch, make, epochs=4, batch_size=batch, seed=3))
+    # with a scheduler and a callback between epochs (one compiled call per epoch)
+    stops = lambda epoch, history: epoch == 2  # noqa: E731
+
+    def make_scheduled():
+        model, opt, X, y, loss_ = make()
+        return model, opt, X, y, loss_
+
+    first, second = _both_paths(monkeypatch, make_scheduled, epochs=5, batch_size=batch, seed=3, callback=stops)
+    _same(first, second)
+    assert len(first[2].epoch_loss) == 3
+
+
+def test_the_compiled_path_follows_schedulers_and_divergence(monkeypatch):
+    def make():
+        X, y = data.teacher(40, [4, 8, 1], seed=0)
+        model = MLP([4, 16, 16, 1], activation="relu", seed=0)
+        return model, SGD(model, lr=1e6), X, y, "mse"
+
+    with np.errstate(all="ignore"):
+        compiled, general = _both_paths(monkeypatch, make, epochs=30, batch_size=16)
+    _same(compiled, general)
+    assert compiled[2].diverged
+
+    def make_scheduled():
+        model, opt, X, y, loss = make()
+        opt.lr = 0.01
+        return model, opt, X, y, loss
+
+    results = []
+    from ffbench import fused
+    for enabled in (True, False):
+        monkeypatch.setattr(fused, "ENABLED", enabled)
+        model, opt, X, y, loss = make_scheduled()
+        results.append((model, opt, train(model, X, y, optimizer=opt, scheduler=StepLR(opt, 2, 0.5), epochs=5,
+                                          batch_size=16)))
+    _same(*results)
+    assert results[0][2].lr[-1] == 0.01 * 0.5 ** 2
+
+
+def test_train_step_takes_the_compiled_path_with_the_same_bits(monkeypatch):
+    from ffbench import fused
+    X, y = data.teacher(32, [2, 5, 1], seed=1)
+    X, y = X.astype(np.float32), y.astype(np.float32)
+    out = []
+    for enabled in (True, False):
+        monkeypatch.setattr(fused, "ENABLED", enabled)
+        model = MLP([2, 16, 16, 1], "tanh", dtype=np.float32, seed=0)
+        opt = Adam(model, lr=0.01)
+        losses = [model.train_step(X, y, "mse", opt) for _ in range(5)]
+        out.append((losses, model.parameters()))
+    assert out[0][0] == out[1][0]
+    assert all(np.array_equal(a, b) for a, b in zip(out[0][1], out[1][1]))
+
+
+def test_the_compiled_path_is_chosen_by_size():
+    from ffbench import fused
+    small = MLP([2, 16, 16, 1])
+    assert fused.applies(small, Adam(small), 32)
+    assert not fused.applies(small, Adam(small), 32, clip_norm=1.0)
+    assert not fused.applies(small, Adam(small), 32, record_grad_norms=True)
+    assert not fused.applies(small, Adam(small), 4096)        # 4096 x 16 elements: parallel kernels pay
+    wide = MLP([2, 512, 512, 1])
+    assert not fused.applies(wide, Adam(wide), 32)            # 512 x 512 weights: a parallel update
+    normed = MLP([2, 16, 1], norm="batch")
+    assert not fused.applies(normed, Adam(normed), 32)
