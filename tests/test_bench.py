@@ -137,27 +137,3 @@ def test_asv_check():  # asv is in the test extra: no skip, a missing asv is a b
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "No problems found" in proc.stdout
-
-
-# --- the split GEMM of the training step (ffbench.model._matmul) -----------------------------------
-
-def test_split_gemm_is_thread_count_independent():
-    """A GEMM large enough to be split in two row halves gives the same bits on 1 and 2 threads (the
-    halves are fixed by the shape) and the product to rounding."""
-    import numpy as np
-
-    from ffbench.model import _SPLIT_ROWS, _SPLIT_WORK, _matmul
-    from ffbench.threads import threads
-
-    rng = np.random.default_rng(0)
-    n = _SPLIT_ROWS
-    assert n ** 3 >= _SPLIT_WORK
-    a, b = rng.standard_normal((n + 3, n)).astype(np.float32), rng.standard_normal((n, n)).astype(np.float32)
-    outs = []
-    for t in (1, 2):
-        with threads(t):
-            outs += [_matmul(a, b), _matmul(a.T[:, :n], b)]  # the second: a transposed view, as X.T in dW
-    np.testing.assert_array_equal(outs[0], outs[2])
-    np.testing.assert_array_equal(outs[1], outs[3])
-    np.testing.assert_allclose(outs[0], a @ b, rtol=1e-4, atol=1e-4)
-    np.testing.assert_allclose(outs[1], a.T[:, :n] @ b, rtol=1e-4, atol=1e-4)
