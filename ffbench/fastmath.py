@@ -535,6 +535,19 @@ def _generic(name):
     return python_impl
 
 
+def like(c, x):
+    """The number ``c`` in the float type of ``x``: inside ``@njit`` code a float32 ``x`` gives a float32
+    constant (so float32 arithmetic stays float32), anything else a float64."""
+    return np.float32(c) if isinstance(x, np.float32) else float(c)
+
+
+@overload(like, inline="always")
+def _like(c, x):
+    if x == types.float32:
+        return lambda c, x: np.float32(c)
+    return lambda c, x: np.float64(c)
+
+
 _GENERIC = {name: _generic(name) for name in FUNCTIONS}
 exp, expm1, log1p, tanh, sigmoid, erf, erfc = (_GENERIC[name] for name in FUNCTIONS)
 

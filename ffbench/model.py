@@ -79,6 +79,7 @@ class MLP:
         self.grad_biases = [np.zeros_like(b) for b in self.biases]
         self.preactivations, self.activations, self.deltas = [], [], []
         self._inputs, self._masks = [], []
+        self._workspace: dict[tuple, np.ndarray] = {}  # training work arrays (see _work)
 
     # --- structure ----------------------------------------------------------------------------
 
@@ -148,13 +149,25 @@ class MLP:
         """Output (batch, d_out) for input X (batch, d_in); ``train`` enables dropout and batch statistics."""
         return self._forward(self.check_input(X), train)
 
-    def _forward(self, X, train):
+    def _work(self, reuse: bool, name: str, l: int, shape) -> np.ndarray:
+        """A work array of layer ``l``: with ``reuse`` (training) the same array at every step with this
+        shape, so a training step allocates nothing large; otherwise a new one the caller may keep."""
+        if not reuse:
+            return np.empty(shape, self.dtype)
+        key = (name, l, shape)
+        if key not in self._workspace:
+            self._workspace[key] = np.empty(shape, self.dtype)
+        return self._workspace[key]
+
+    def _forward(self, X, train, reuse=False):
+        """``forward`` without validation; ``reuse`` writes into the training work arrays (the cached
+        ``preactivations`` etc. are then overwritten by the next training step)."""
         self.preactivations, self.activations, self._inputs, self._masks = [], [], [], []
         h = X
         for l, (W, b) in enumerate(zip(self.weights, self.biases)):
             self._inputs.append(h)
-            Z = matmul(h, W)
-            A = np.empty_like(Z)
+            Z = matmul(h, W, out=self._work(reuse, "Z", l, (h.shape[0], W.shape[1])))
+            A = self._work(reuse, "A", l, Z.shape)
             if l == self.depth - 1:
                 _IDENTITY.fused_forward(Z, b, A)
                 self.preactivations.append(Z)
@@ -172,7 +185,11 @@ class MLP:
                 keep = 1.0 - self.dropout
                 mask = (self._dropout_rng.random(A.shape) < keep).astype(self.dtype) / self.dtype.type(keep)
                 A *= mask
-            h = h + self.dtype.type(self.residual_scale) * A if self.is_residual(l) else A
+            if self.is_residual(l):  # h + s A
+                H = np.multiply(A, self.dtype.type(self.residual_scale), out=self._work(reuse, "H", l, A.shape))
+                h = np.add(h, H, out=H)
+            else:
+                h = A
             self.preactivations.append(Z)
             self.activations.append(h)
             self._masks.append(mask)
@@ -187,31 +204,36 @@ class MLP:
                              f"{self.activations[-1].shape}")
         return self._backward(G)
 
-    def _backward(self, G, input_grad=True):
+    def _backward(self, G, input_grad=True, reuse=False):
         """``backward`` without validation; ``input_grad=False`` skips dL/dX (a whole product that
-        training throws away) and returns None."""
+        training throws away) and returns None; ``reuse`` as in ``_forward``."""
         self.deltas = [None] * self.depth
         self.deltas[-1] = G
-        dh = self._param_grads(self.depth - 1, G, input_grad=self.depth > 1 or input_grad)
+        dh = self._param_grads(self.depth - 1, G, self.depth > 1 or input_grad, reuse)
         for l in range(self.depth - 2, -1, -1):
-            dA = self.dtype.type(self.residual_scale) * dh if self.is_residual(l) else dh
+            dA = dh
+            if self.is_residual(l):
+                dA = np.multiply(dh, self.dtype.type(self.residual_scale), out=self._work(reuse, "dA", l, dh.shape))
             if self._masks[l] is not None:
                 dA = dA * self._masks[l]
-            delta = np.empty_like(dA)
+            delta = self._work(reuse, "delta", l, dA.shape)
             self.act.fused_gradient(self.preactivations[l], dA, delta)
             self.deltas[l] = delta
             dZ = self.norms[l].backward(delta) if self.norms[l] is not None else delta
-            dh_in = self._param_grads(l, dZ, input_grad=l > 0 or input_grad)
+            dh_in = self._param_grads(l, dZ, l > 0 or input_grad, reuse)
             if dh_in is None:
                 return None
-            dh = dh_in + dh if self.is_residual(l) else dh_in
+            dh = np.add(dh_in, dh, out=dh_in) if self.is_residual(l) else dh_in
         return dh
 
-    def _param_grads(self, l, dZ, input_grad=True):
+    def _param_grads(self, l, dZ, input_grad, reuse):
         """Fill the gradients of layer l from dL/dZ_l; return dL/d(input of layer l) (None if not wanted)."""
         matmul(self._inputs[l].T, dZ, out=self.grad_weights[l])
         column_sums(dZ, self.grad_biases[l])
-        return matmul(dZ, self.weights[l].T) if input_grad else None
+        if not input_grad:
+            return None
+        W = self.weights[l]
+        return matmul(dZ, W.T, out=self._work(reuse, "dh", l, (dZ.shape[0], W.shape[0])))
 
     def train_step(self, X, y, loss, optimizer) -> float:
         """One step: forward (training mode), loss, backward, ``optimizer.step()``; returns the loss.
@@ -224,8 +246,8 @@ class MLP:
             y = _check_targets(y, loss, X.shape[0], self.sizes[-1], self.dtype)
             return float(fused.run(self, X, y, loss, optimizer, np.arange(X.shape[0])[None], X.shape[0],
                                    stop_on_nonfinite=False)[0])
-        value, grad = loss_function(loss)(self.forward(X, train=True), y)
-        self._backward(grad, input_grad=False)
+        value, grad = loss_function(loss)(self._forward(self.check_input(X), True, reuse=True), y)
+        self._backward(grad, input_grad=False, reuse=True)
         optimizer.step()
         return value
 

@@ -94,14 +94,15 @@ def train(model, X, y, loss="mse", optimizer=None, scheduler=None, epochs=10, ba
             rows = order[lo:lo + batch_size]
             if len(rows) < 2 and model.norm == "batch":
                 continue  # BatchNorm cannot train on one sample (as PyTorch): drop it, as drop_last would
-            out = model._forward(X[rows], train=True)
+            batch = np.take(X, rows, axis=0, out=model._work(True, "X", -1, (len(rows), X.shape[1])))
+            out = model._forward(batch, train=True, reuse=True)
             value, grad = loss_fn(out, y[rows])
             history.step_loss.append(value)
             history.lr.append(optimizer.lr)
             if not math.isfinite(value):
                 history.diverged, history.diverged_at_step = True, len(history.step_loss) - 1
                 break
-            model._backward(grad, input_grad=False)
+            model._backward(grad, input_grad=False, reuse=True)
             if record_grad_norms:
                 for l, g in enumerate(model.grad_weights):
                     history.grad_norms[l].append(float(np.linalg.norm(g)))
