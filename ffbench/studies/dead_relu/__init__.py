@@ -293,18 +293,19 @@ def _claims_born(born):
         note=f"{cells} cells, {n} networks each; inside the plain {born['confidence']:g} Wilson interval: "
         f"{plain_inside:.3f}")]
     # Dead on [-1, 1] = dead at +1 and at -1 (homogeneity), each with probability p, so 2p - 1 <= P <= p:
-    # the lower bound tends to 1 with depth (Lu et al.'s limit, with a rate).
-    k = int(np.asarray(born["symmetric"]["interval"]["count"])[0, -1])
+    # the lower bound tends to 1 with depth (Lu et al.'s limit, with a rate).  Judged on the fraction still
+    # alive, 1 - P <= 2 (1 - p), which prints legibly where P and 2p - 1 both round to 1.
+    alive = n - int(np.asarray(born["symmetric"]["interval"]["count"])[0, -1])
     p = float(exact[0, -1])
-    upper = float(wilson_interval(k, n, THREE_SIGMA)[1])
-    claims.append(claim_greater(
-        "born_dead_tends_to_one", f"bias-free, width {widths[0]}, {depths[-1]} hidden layers: P(born dead on "
-        "[-1, 1]) >= 2p - 1, p the exact one-input probability (-> 1 with depth)", k / n, 2 * p - 1,
-        tolerance=max(0.0, upper - k / n), source=f"{LU2020}: born dead in probability as depth -> infinity; bound "
-        "2p - 1 <= P <= p: this study (module docstring)", kind="bound",
-        spread={"n": n, "count": k, "wilson_upper_3se": upper},
-        note=f"2p - 1 = 1 - {2 * (1 - p):.2g}; tolerance: the 3-standard-error Wilson upper limit minus the "
-        "estimate, so one live network in a few thousand fails the claim"))
+    lower = float(wilson_interval(alive, n, THREE_SIGMA)[0])
+    claims.append(claim_less(
+        "born_dead_tends_to_one", f"bias-free, width {widths[0]}, {depths[-1]} hidden layers: fraction of nets not "
+        "born dead on [-1, 1], 1 - P <= 2 (1 - p), p the exact one-input probability (-> 0 with depth)", alive / n,
+        2 * (1 - p), tolerance=max(0.0, alive / n - lower), source=f"{LU2020}: born dead in probability as depth "
+        "-> infinity; bound 2p - 1 <= P <= p: this study (module docstring)", kind="bound",
+        spread={"n": n, "alive": alive, "wilson_lower_3se": lower},
+        note="tolerance: the estimate minus its 3-standard-error Wilson lower limit, so a single live network "
+        f"among {n} fails the claim"))
     if "rai" in born["schemes"]:
         sym = np.asarray(born["symmetric"]["interval"]["p"])[:, -1]
         rai = np.asarray(born["rai"]["interval"]["p"])[:, -1]
