@@ -1,12 +1,19 @@
-"""The ``ffbench`` command: ``ffbench list``, ``ffbench run NAME [options]``, ``ffbench figures [options]``.
+"""The ``ffbench`` command.
 
-``ffbench run NAME ...`` is ``python -m ffbench.studies.NAME ...`` (``ffbench run NAME --help`` lists the
-options); ``ffbench figures ...`` is ``python -m ffbench.figures ...``.
+``ffbench list``: the studies and the claim each tests.
+``ffbench run NAME [options]``: ``python -m ffbench.studies.NAME [options]`` (``ffbench run NAME --help``);
+results go to ``results/NAME/`` unless ``--out`` says otherwise.
+``ffbench figures [options]``: ``python -m ffbench.figures``, redraw figures from saved records.
+``ffbench refresh [NAME ...] [study options]``: rerun studies at full scale into the committed ``figures/`` and
+regenerate the README claim tables (see ``ffbench.studies.reference``).
+``ffbench claims [--records DIR] [--write README.md | --check README.md]``: the claim tables of the records, as
+Markdown; ``--write`` puts them between the README's ``<!-- claims:NAME -->`` markers.
 """
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from .studies import STUDIES, get_study, summary
 
@@ -19,20 +26,48 @@ def _list() -> int:
     return 0
 
 
+def _claims(args) -> int:
+    from .options import reference_dir
+    from .studies import reference
+
+    records = args.records if args.records is not None else reference_dir()
+    if records is None:
+        print("error: no checkout figures/ here; give --records DIR", file=sys.stderr)
+        return 2
+    if args.write or args.check:
+        return reference.write_claims(args.write or args.check, records, check=args.check is not None)
+    for name, table in reference.claim_tables(records).items():
+        print(f"## {name}\n\n{table}")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="ffbench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{list,run,figures}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{list,run,figures,refresh,claims}")
     commands.add_parser("list", help="the studies and the claim each tests")
     run = commands.add_parser("run", help="run a study (options: ffbench run NAME --help)", add_help=False)
     run.add_argument("name", help=f"one of {', '.join(STUDIES)} (or a study module path)")
     commands.add_parser("figures", help="redraw figures from saved records (ffbench figures --help)",
                         add_help=False)
+    refresh = commands.add_parser("refresh", help="rerun studies at full scale into the committed figures/")
+    refresh.add_argument("names", nargs="*", metavar="NAME", help="studies to refresh (default: all)")
+    claims = commands.add_parser("claims", help="the records' claim tables as Markdown (or into the README)")
+    claims.add_argument("--records", type=Path, metavar="DIR", help="directory of the records (default: figures/)")
+    where = claims.add_mutually_exclusive_group()
+    where.add_argument("--write", type=Path, metavar="README.md", help="regenerate the tables between its markers")
+    where.add_argument("--check", type=Path, metavar="README.md", help="exit 1 if its tables are out of date")
     args, rest = parser.parse_known_args(argv)
+    if args.command in ("list", "claims") and rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command == "list":
-        if rest:
-            parser.error(f"unrecognized arguments: {' '.join(rest)}")
         return _list()
+    if args.command == "claims":
+        return _claims(args)
+    if args.command == "refresh":
+        from .studies.reference import refresh as refresh_studies
+
+        return refresh_studies(args.names, rest)
     if args.command == "figures":
         from .figures import main as figures_main
 

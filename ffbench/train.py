@@ -34,6 +34,22 @@ class History:
     diverged_at_step: int | None = None
     wall_time_s: float = 0.0
 
+    def __repr__(self) -> str:
+        """One line: sizes and end points, not the per-step lists (``history.step_loss`` etc. hold those)."""
+        parts = [f"{len(self.epoch_loss)} epochs", f"{len(self.step_loss)} steps"]
+        if self.epoch_loss:
+            parts.append(f"epoch loss {self.epoch_loss[0]:.4g} -> {self.epoch_loss[-1]:.4g}")
+        if self.lr:
+            parts.append(f"lr {self.lr[0]:.3g}" + (f" -> {self.lr[-1]:.3g}" if self.lr[-1] != self.lr[0] else ""))
+        if self.grad_norms:
+            parts.append(f"grad norms of {len(self.grad_norms)} layers")
+        if self.clip_norms:
+            parts.append(f"max norm before clipping {max(self.clip_norms):.3g}")
+        if self.diverged:
+            parts.append(f"DIVERGED at step {self.diverged_at_step}")
+        parts.append(f"{self.wall_time_s:.3g} s")
+        return f"History({', '.join(parts)})"
+
 
 def _check_targets(y, loss: str, n: int, d_out: int, dtype):
     if loss == "softmax_cross_entropy":

@@ -18,7 +18,7 @@ import dask  # noqa: E402
 
 import toy_study as toy  # noqa: E402
 from ffbench.studies import framework as fw  # noqa: E402
-from ffbench.studies.dask_executor import DaskExecutor  # noqa: E402
+from ffbench.studies.framework.dask import DaskExecutor  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -136,12 +136,16 @@ def test_killed_worker_mid_sweep_is_retried_and_nothing_finished_is_recomputed(c
 
 
 def test_run_that_raises_in_a_worker_is_reported_and_the_others_complete(scheduler, tmp_path, capsys):
-    config = write_config(tmp_path / "bad.toml", [200, -1, 2000], 1)  # n = -1: NumPy raises in run()
+    # n = -1: NumPy raises in run().  The command line refuses that config before any run (exit 2), so the
+    # sweep is started directly, as a program using run_study would.
+    config = {"seed": 5, "sizes": [200, -1, 2000], "repeats": 1}
     out = tmp_path / "out"
     with pytest.raises(SystemExit) as exc:
-        run_toy(out, "--config", config, "--scheduler", scheduler)
-    err = capsys.readouterr().err
-    assert exc.value.code == fw.EXIT_FAILED
+        run_toy(out, "--config", write_config(tmp_path / "bad.toml", config["sizes"], 1))
+    assert exc.value.code == fw.EXIT_CONFIG and "config key sizes" in capsys.readouterr().err
+    with DaskExecutor(scheduler) as executor, pytest.raises(fw.StudyError) as exc:
+        fw.run_study(toy, config, out, executor=executor, plot=False)
+    err = str(exc.value)
     bad = next(s for s in toy.runs({"seed": 5, "sizes": [-1], "repeats": 1}))
     assert "1 of 3 runs failed twice" in err and fw.canonical(bad) in err  # its configuration
     assert "Traceback" in err and "toy_study.py" in err and "negative dimensions" in err  # the worker's traceback

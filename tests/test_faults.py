@@ -20,8 +20,9 @@ def test_two_processes_on_the_same_output_directory_leave_a_consistent_result(tm
     record = json.loads((tmp_path / "toy.json").read_text())      # whole and parseable, not interleaved
     cache = sorted((tmp_path / ".cache" / "toy").glob("*.json"))
     assert len(cache) == record["runs"]
-    for path in cache:
-        json.loads(path.read_text())
+    for path in cache:  # two whole lines: the header, then the result
+        header, body = path.read_text().splitlines()
+        json.loads(header), json.loads(body)
     assert not list(tmp_path.rglob("*.tmp*")), "a temporary file was left behind"
     # A third run finds everything cached and reproduces the same numbers.
     again = subprocess.run(command, cwd=REPO, env=ENV, capture_output=True, text=True, timeout=180)

@@ -131,9 +131,10 @@ def test_corrupt_cache_files_are_reported_and_recomputed(tmp_path):
     files = cache_files(tmp_path)
     truncated, altered, garbage = files[0], files[1], files[2]
     truncated.write_text(truncated.read_text()[:40])
-    entry = json.loads(altered.read_text())
-    entry["result"]["mean_abs"] += 1.0  # checksum no longer matches
-    altered.write_text(json.dumps(entry))
+    header, body = altered.read_text().splitlines()  # the header (with the checksum), then the result
+    result = json.loads(body)
+    result["mean_abs"] += 1.0  # checksum no longer matches
+    altered.write_text(header + "\n" + fw.canonical(result) + "\n")
     garbage.write_bytes(b"\xff\xfe\x00 not json")
     toy.CALLS.clear()
     with pytest.warns(fw.CacheWarning) as caught:
@@ -251,7 +252,7 @@ def test_workers_give_the_same_numbers_as_serial(tmp_path):
 CRASHY_STUDY = """
 import os
 import toy_study
-from toy_study import DEFAULTS, QUICK, VERSION, render, runs, summarize
+from toy_study import DEFAULTS, KINDS, QUICK, VERSION, render, runs, summarize
 
 NAME = "crashy"
 
@@ -300,10 +301,10 @@ def test_figures_command_redraws_from_records(tmp_path, monkeypatch):
 def test_checkout_toml_is_used_and_defaults_without_a_checkout(tmp_path, monkeypatch):
     (tmp_path / "studies").mkdir()
     (tmp_path / "studies" / "toy.toml").write_text("# full-scale toy config\nrepeats = 3\n")
-    monkeypatch.setattr(fw, "repo_root", lambda: tmp_path)
+    monkeypatch.setattr(fw.config, "repo_root", lambda: tmp_path)
     assert fw.resolve_config(toy) == {**toy.DEFAULTS, "repeats": 3}
     assert fw.resolve_config(toy, quick=True)["repeats"] == 3  # QUICK applies on top of the file
-    monkeypatch.setattr(fw, "repo_root", lambda: None)  # a pip-installed ffbench
+    monkeypatch.setattr(fw.config, "repo_root", lambda: None)  # a pip-installed ffbench
     assert fw.resolve_config(toy) == toy.DEFAULTS
 
 
@@ -318,7 +319,7 @@ def test_config_file_then_quick_then_seed(tmp_path):
     assert record["runs"] == 2 and record["quick"] is False
 
     config.write_text("sizez = [10]\n")
-    with pytest.raises(fw.StudyError, match="unknown config key 'sizez'.*valid keys: repeats, seed, sizes"):
+    with pytest.raises(fw.StudyError, match="unknown config key sizez; valid keys: repeats, seed, sizes"):
         fw.resolve_config(toy, config_file=config)
     with pytest.raises(fw.StudyError, match="does not exist"):
         fw.resolve_config(toy, config_file=tmp_path / "missing.toml")

@@ -215,3 +215,11 @@ def test_the_compiled_path_is_chosen_by_size():
     assert not fused.applies(wide, Adam(wide), 32)            # 512 x 512 weights: a parallel update
     normed = MLP([2, 16, 1], norm="batch")
     assert not fused.applies(normed, Adam(normed), 32)
+
+
+def test_history_repr_is_a_short_summary():
+    from ffbench.train import History
+
+    history = History(step_loss=[1.0] * 5000, epoch_loss=[2.3, 0.51], lr=[0.1] * 5000, wall_time_s=1.5)
+    assert repr(history) == "History(2 epochs, 5000 steps, epoch loss 2.3 -> 0.51, lr 0.1, 1.5 s)"
+    assert "DIVERGED at step 7" in repr(History(diverged=True, diverged_at_step=7))

@@ -1,7 +1,8 @@
 """Toy study for the framework tests: E|Z| of a standard normal by Monte Carlo is sqrt(2/pi).
 
-Pure NumPy and fast.  Two claims: one that holds (the estimate matches sqrt(2/pi)) and one that does not
-(E|Z| > 1), so the tests see both verdicts.  ``HOOK``, if set, is called with each spec before the run:
+Laid out like ``ffbench/studies/_template.py`` (the study contract's worked example).  Pure NumPy and fast.
+Two claims: one that holds (the estimate matches sqrt(2/pi)) and one that does not (E|Z| > 1), so the tests
+see both verdicts.  ``HOOK``, if set, is called with each spec before the run:
 tests use it to inject interruptions and failures without changing the specs (and so the cache keys).
 """
 import math
@@ -21,16 +22,23 @@ HOOK = None
 
 
 def runs(config):
-    return [{"n": n, "repeat": r, "seed": derive_seed(config["seed"], n, r)}
+    return [{"kind": "sample", "n": n, "repeat": r, "seed": derive_seed(config["seed"], n, r)}
             for n in config["sizes"] for r in range(config["repeats"])]
+
+
+def _sample(spec):
+    z = np.random.default_rng(spec["seed"]).standard_normal(spec["n"])
+    return {"mean_abs": np.abs(z).mean(), "max_abs": np.abs(z).max()}
+
+
+KINDS = {"sample": _sample}
 
 
 def run(spec):
     if HOOK is not None:
         HOOK(spec)
     CALLS.append(spec)
-    z = np.random.default_rng(spec["seed"]).standard_normal(spec["n"])
-    return {"mean_abs": np.abs(z).mean(), "max_abs": np.abs(z).max()}
+    return KINDS[spec["kind"]](spec)
 
 
 def summarize(config, pairs):

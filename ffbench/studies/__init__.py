@@ -49,7 +49,7 @@ def summary(name: str) -> str | None:
 
 def get_study(name: str):
     """The study module for a registered name or an importable module path, checked against the contract."""
-    from .framework import check_study
+    from .framework.contract import check_study
 
     if isinstance(name, str) and name in STUDIES:
         path = STUDIES[name]

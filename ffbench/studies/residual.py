@@ -40,7 +40,7 @@ import numpy as np
 from .. import MLP, data, optim
 from ..losses import loss_function
 from ..train import accuracy, train
-from .framework import claim_close, claim_greater, claim_less, derive_seed, group
+from .framework import Choice, claim_close, claim_greater, claim_less, derive_seed, group
 from ..style import figure, save_figure, theory
 
 NAME = "residual"
@@ -63,6 +63,7 @@ ARCHS = {  # name -> MLP keyword arguments (shattered-gradient nets)
     "plain_bn": {"residual": False, "norm": "batch"},
     "residual_bn": {"residual": True, "norm": "batch"},
 }
+CONSTRAINTS = {"shatter.archs": Choice(ARCHS, "architecture")}  # the rest is inferred from DEFAULTS
 PREDICTIONS = {  # name -> (law, parameter): "exp" rho ~ r^L, "power" rho ~ L^-a (Balduzzi et al. 2017)
     "plain": ("exp", 0.5), "residual": ("exp", 0.75), "plain_bn": ("exp", 0.5), "residual_bn": ("power", 0.5),
 }

@@ -41,7 +41,7 @@ from ..model import MLP
 from ..optim import SGD
 from ..style import figure, save_figure, theory as theory_line, theory_hline
 from ..train import train
-from .framework import claim_close, claim_greater, claim_less, derive_seed
+from .framework import Number, claim_close, claim_greater, claim_less, derive_seed
 
 NAME = "vanishing"
 VERSION = "1"
@@ -74,6 +74,7 @@ QUICK = {
     "sweep": {"sigma_w2": [0.5, 1.0, 2.0, 3.0], "seeds": 1},
     "training": {"depth": 10, "width": 32, "samples": 256, "epochs": 5},
 }
+CONSTRAINTS = {"sweep.sigma_b2": Number(low=0)}  # zero bias is allowed; the rest is inferred from DEFAULTS
 
 LABELS = {"standard_uniform": "standard", "xavier_uniform": "Xavier", "xavier_normal": "Xavier (normal)",
           "he_normal": "He", "lecun_normal": r"$N(0, \sigma_w^2/n)$"}

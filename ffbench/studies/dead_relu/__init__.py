@@ -71,11 +71,11 @@ from scipy import stats
 from ffbench import MLP, data, optim
 from ffbench.activations import activation
 from ffbench.studies.claims import claim_close, claim_greater, claim_less, observation, spread_of
-from ffbench.studies.framework import derive_seed, group
+from ffbench.studies.framework import Choice, derive_seed, group
 from ffbench.train import accuracy, train
 
-from .born import (born_dead_depths, datasets, dead_unit_counts, exact_dead_at_input, expected_inactive_fraction,
-                   random_networks, wilson_interval)
+from .born import (SCHEMES, born_dead_depths, datasets, dead_unit_counts, exact_dead_at_input,
+                   expected_inactive_fraction, random_networks, wilson_interval)
 from .figures import render  # noqa: F401  (the study contract's render)
 
 NAME = "dead_relu"
@@ -98,6 +98,8 @@ QUICK = {
 GRAD_DEAD = 1e-6  # |f'(z)| below this on every input: the unit gets (numerically) no gradient
 CHUNK = 1000      # networks drawn at once in the born-dead sweep (bounds memory: 1000 x 49 x 10 x 10 doubles)
 BIAS_INITS = {"he_normal": "zeros", "xavier_normal": "zeros", "standard_uniform": "standard_uniform"}
+# Beyond what DEFAULTS imply: the inits with a bias rule here, and the born-dead schemes.
+CONSTRAINTS = {"init.inits": Choice(BIAS_INITS, "init with a bias rule here"), "born.schemes": Choice(SCHEMES, "scheme")}
 
 
 # ---------------------------------------------------------------------------------------------- runs

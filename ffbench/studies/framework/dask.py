@@ -21,7 +21,8 @@ from __future__ import annotations
 import asyncio
 import warnings
 
-from .framework import FuturesExecutor, StudyError
+from .executors import FuturesExecutor
+from .records import StudyError
 
 CONNECT_TIMEOUT_S = 30
 

@@ -1,0 +1,82 @@
+"""Options shared by every ffbench command (studies, ``ffbench.figures``, ``ffbench.bench``), and where output goes.
+
+Runs write to ``results/NAME/`` under the current directory (git ignores ``results/``) unless ``--out DIR`` says
+otherwise.  The checkout's ``figures/`` holds the committed reference records and figures the README embeds; it
+changes only when asked for explicitly (``--out figures``, or ``ffbench refresh``), and never from a ``--quick``
+run: ``check_output`` refuses that with one line.
+
+``output_options(default)`` and ``run_options()`` are argparse parents: ``ArgumentParser(parents=[...])``.
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ._checks import positive_int
+from .provenance import repo_root
+from .style import parse_formats
+
+RESULTS = Path("results")
+
+
+def results_dir(name: str) -> Path:
+    """The default output directory of a run called ``name``: ``results/NAME`` under the current directory."""
+    return RESULTS / name
+
+
+def reference_dir() -> Path | None:
+    """The checkout's ``figures/`` (the committed reference records and figures), or None outside a checkout."""
+    root = repo_root()
+    return None if root is None else root / "figures"
+
+
+def is_reference(out_dir) -> bool:
+    """Whether ``out_dir`` is the committed ``figures/`` of the checkout."""
+    ref = reference_dir()
+    return ref is not None and Path(out_dir).resolve() == ref.resolve()
+
+
+def check_output(out_dir, quick: bool) -> Path:
+    """``out_dir`` as a Path; a ValueError if a ``--quick`` run would write into the committed figures/."""
+    if quick and is_reference(out_dir):
+        raise ValueError(f"--quick never writes into the committed reference directory {out_dir}; leave out --out "
+                         "(results go to results/NAME/) or pick another directory")
+    return Path(out_dir)
+
+
+def formats_argument(text):
+    """argparse type for ``--format png,svg,pdf``."""
+    try:
+        return parse_formats(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def positive_argument(text):
+    """argparse type for a positive integer."""
+    try:
+        return positive_int(int(text), "value")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+
+
+def output_options(default: str) -> argparse.ArgumentParser:
+    """Parent parser: ``--out DIR`` (None when not given: the command applies ``default``, described here) and
+    ``--format``."""
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("--out", type=Path, default=None, metavar="DIR",
+                        help=f"where the record, CSV and figures go (default: {default})")
+    parent.add_argument("--format", type=formats_argument, default=["png", "svg"], metavar="png,svg,pdf",
+                        help="figure formats (default: png,svg)")
+    return parent
+
+
+def run_options() -> argparse.ArgumentParser:
+    """Parent parser of commands that compute: ``--quick``, ``--no-plot``, ``--threads N``."""
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("--quick", action="store_true",
+                        help="smaller grid through the same code paths (never into the committed figures/)")
+    parent.add_argument("--no-plot", action="store_true", help="write the record and CSV, draw no figures")
+    parent.add_argument("--threads", type=positive_argument, metavar="N",
+                        help="Numba threads (per worker with --workers or --scheduler; default there: 1)")
+    return parent

@@ -1,0 +1,221 @@
+"""The sweep: run (or resume) a study's runs, cache each as it finishes, summarize, write the record, render.
+
+``run_study`` loads each run's result from the cache if present and valid, runs the others through an
+executor, and writes each result to the cache as soon as it finishes, so an interrupted sweep (Ctrl-C,
+SIGTERM, a crash) resumes where it stopped.  A run that fails is retried once (runs lost with a dead worker
+one at a time, so a run that kills its worker every time takes no other run down with it); if it fails again
+the study reports it (spec and traceback) after the others finish, without writing a record.  Then
+``summarize(config, pairs)`` and ``OUT/NAME.json`` (the record) and ``OUT/NAME.csv`` (the rows), the printed
+tables and claim checks, and the figures drawn from the saved record.
+"""
+from __future__ import annotations
+
+import contextlib
+import copy
+import functools
+import json
+import signal
+import sys
+import threading
+import time
+import traceback
+import warnings
+from pathlib import Path
+
+from tqdm import tqdm
+
+from ...options import check_output
+from ...provenance import collect
+from ...style import paper_style, parse_formats
+from ..claims import Claim, format_claims
+from .cache import ensure_writable, read_cache, spec_key, write_cache
+from .contract import check_study
+from .executors import SerialExecutor, run_spec
+from .records import (RECORD_SCHEMA, StudyError, atomic_write_text, canonical, csv_text, format_json,
+                      load_record, roundtrip, to_jsonable)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, turned into a clean stop like Ctrl-C (finished runs are saved)."""
+
+
+def _say(message: str) -> None:
+    tqdm.write(message, file=sys.stderr)
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """Within the block, SIGTERM raises ``Terminated`` (a KeyboardInterrupt) in the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise Terminated(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+
+
+def _format_failure(spec: dict, exc: BaseException) -> str:
+    # A worker's exception carries the remote traceback as its __cause__, which format_exception prints.
+    trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    return f"spec {canonical(spec)}\n{trace.rstrip()}"
+
+
+def _compute(study, specs, keys, results, cache_dir, executor, progress) -> dict:
+    """Fill ``results[i]`` for every missing run, caching each; return {index: failure text}."""
+    index = {canonical(spec): i for i, (spec, r) in enumerate(zip(specs, results)) if r is None}
+    pending = [specs[i] for i in index.values()]
+    fn = functools.partial(run_spec, study.__name__)
+    enabled = sys.stderr.isatty() if progress is None else bool(progress)
+    bar = tqdm(total=len(specs), initial=len(specs) - len(pending), desc=study.NAME, unit="run",
+               file=sys.stderr, disable=not enabled, dynamic_ncols=True)
+    failures = {}
+    lost_errors = getattr(executor, "lost_errors", ())
+
+    def sweep(batch, attempt, window=None):
+        """Run ``batch``, caching each result as it arrives; return (raised, lost) failed specs."""
+        raised, lost = [], []
+        stream = (executor.map_unordered(fn, batch) if window is None
+                  else executor.map_unordered(fn, batch, window=window))
+        with contextlib.closing(stream):
+            for spec, outcome in stream:
+                i = index[canonical(spec)]
+                if isinstance(outcome, BaseException):
+                    if not isinstance(outcome, Exception):
+                        raise outcome
+                    failures[i] = _format_failure(spec, outcome)
+                    (lost if isinstance(outcome, lost_errors) else raised).append(specs[i])
+                    _say(f"{study.NAME}: run {i} failed ({'will retry' if attempt == 1 else 'again'}): "
+                         f"{type(outcome).__name__}: {outcome}")
+                    continue
+                # outcome: the result's canonical JSON text, made in the worker; cached as is.
+                write_cache(cache_dir / f"{keys[i]}.json", study, keys[i], specs[i], outcome)
+                results[i] = json.loads(outcome)
+                failures.pop(i, None)
+                bar.update()
+        return raised, lost
+
+    try:
+        with _sigterm_as_interrupt():
+            raised, lost = sweep(pending, 1) if pending else ([], [])
+            # Retries: runs that raised, side by side; runs lost with their worker one at a time, so one
+            # that kills its worker every time takes no other run down with it on its second attempt.
+            if raised:
+                sweep(raised, 2)
+            if lost:
+                sweep(lost, 2, window=1)
+    except KeyboardInterrupt as exc:
+        done = sum(r is not None for r in results)
+        how = "terminated" if isinstance(exc, Terminated) else "interrupted"
+        _say(f"{study.NAME}: {how}; {done} of {len(specs)} runs are saved in {cache_dir}; "
+             "run the same command again to resume")
+        raise
+    finally:
+        bar.close()
+    return failures
+
+
+def _check_summary(study, summary) -> dict:
+    if not isinstance(summary, dict) or not {"data", "rows", "claims"} <= set(summary):
+        raise StudyError(f"{study.NAME}.summarize() must return a dict with 'data', 'rows' and 'claims'")
+    unknown = set(summary) - {"data", "rows", "claims", "table"}
+    if unknown:
+        raise StudyError(f"{study.NAME}.summarize() returned unknown keys {sorted(unknown)}")
+    if not all(isinstance(c, Claim) for c in summary["claims"]):
+        raise StudyError(f"{study.NAME}.summarize(): 'claims' must be a list of Claim "
+                         "(use claim_close, claim_less, claim_greater)")
+    rows = to_jsonable(summary["rows"], f"{study.NAME} rows")
+    flat = isinstance(rows, list) and all(
+        isinstance(r, dict) and not any(isinstance(v, (dict, list)) for v in r.values()) for r in rows)
+    if not flat:
+        raise StudyError(f"{study.NAME}.summarize(): 'rows' must be a list of flat dicts (one CSV row each)")
+    return {"data": to_jsonable(summary["data"], f"{study.NAME} data"), "rows": rows,
+            "claims": [c.to_dict() for c in summary["claims"]], "table": summary.get("table")}
+
+
+def run_study(study, config: dict, out_dir, force=False, executor=None, progress=None, plot=True,
+              formats=("png", "svg"), quick=False) -> dict:
+    """Run (or resume) the sweep of ``study`` at ``config``, write ``out_dir/NAME.json`` and ``.csv``,
+    print the tables, render the figures (if ``plot``) and return the record.
+
+    ``force``: recompute cached runs.  ``executor``: default ``SerialExecutor()``.  ``progress``: show a
+    progress bar (default: when stderr is a terminal).  ``quick`` is recorded in the record, and a quick run
+    never writes into the committed figures/ (``ffbench.options.check_output``).
+    Raises StudyError (nothing written) if runs still fail after a retry; KeyboardInterrupt (or
+    ``Terminated`` on SIGTERM) after saving the finished runs.
+    """
+    started = time.perf_counter()
+    study = check_study(study)
+    executor = SerialExecutor() if executor is None else executor
+    if study.__name__ == "__main__" and not isinstance(executor, SerialExecutor):
+        raise StudyError(f"workers import a study by its module name, and {study.NAME} runs as a script; run "
+                         "it as python -m MODULE")
+    formats = parse_formats(formats)
+    try:
+        out_dir = check_output(out_dir, quick)
+    except ValueError as exc:
+        raise StudyError(str(exc)) from None
+    cache_dir = out_dir / ".cache" / study.NAME
+    ensure_writable(out_dir, cache_dir)
+    config = roundtrip(config, f"{study.NAME} config")
+    specs = [roundtrip(s, f"{study.NAME} run spec #{i}") for i, s in enumerate(study.runs(config))]
+    if not all(isinstance(s, dict) for s in specs):
+        raise StudyError(f"{study.NAME}.runs() must return a list of dicts")
+    keys = [spec_key(study, s) for s in specs]
+    if len(set(keys)) != len(keys):
+        raise StudyError(f"{study.NAME}.runs() returned identical specs; give each run its own parameters "
+                         "or seed (derive_seed)")
+    results = [None if force else read_cache(cache_dir / f"{k}.json", study, k, s) for k, s in zip(keys, specs)]
+    cached = sum(r is not None for r in results)
+    failures = _compute(study, specs, keys, results, cache_dir, executor, progress)
+    if failures:
+        report = "\n\n".join(f"--- run {i}: {text}" for i, text in sorted(failures.items()))
+        raise StudyError(f"{study.NAME}: {len(failures)} of {len(specs)} runs failed twice, so no record was "
+                         f"written (the {len(specs) - len(failures)} finished runs are cached; rerun to retry "
+                         f"only the failed ones):\n\n{report}")
+    pairs = list(zip(specs, results))
+    summary = _check_summary(study, study.summarize(copy.deepcopy(config), pairs))
+    provenance = collect(seed=config.get("seed"))
+    provenance["executor"] = executor.description
+    record = {"schema": RECORD_SCHEMA, "study": study.NAME, "version": getattr(study, "VERSION", None),
+              "quick": bool(quick), "config": config, "claims": summary["claims"], "data": summary["data"],
+              "table": summary["table"], "provenance": to_jsonable(provenance),
+              "wall_time_s": round(time.perf_counter() - started, 3), "runs": len(specs), "cached_runs": cached}
+    record_path, csv_path = out_dir / f"{study.NAME}.json", out_dir / f"{study.NAME}.csv"
+    atomic_write_text(record_path, format_json(record) + "\n")
+    atomic_write_text(csv_path, csv_text(summary["rows"]))
+    if summary["table"]:
+        print(summary["table"].rstrip())
+        print()
+    print(format_claims(record["claims"]))
+    print(f"\n{study.NAME}: {len(specs)} runs ({cached} from cache) in {record['wall_time_s']:.1f} s")
+    written = [record_path, csv_path]
+    if plot:
+        written += render_record(study, record_path, out_dir, formats)
+    print("wrote " + ", ".join(str(p) for p in written))
+    return record
+
+
+
+def render_record(study, record_path, out_dir=None, formats=("png", "svg")) -> list[Path]:
+    """Draw ``study``'s figures from the record at ``record_path`` alone (default ``out_dir``: the record's
+    directory).  Returns the paths written."""
+    study = check_study(study)
+    record_path = Path(record_path)
+    record = load_record(record_path)
+    if record["study"] != study.NAME:
+        raise StudyError(f"{record_path} is a record of study {record['study']!r}, not {study.NAME!r}")
+    if record["version"] != getattr(study, "VERSION", None):
+        warnings.warn(f"{record_path} was computed by {study.NAME} version {record['version']!r}; the code is "
+                      f"version {getattr(study, 'VERSION', None)!r} (rerun the study to refresh it)",
+                      stacklevel=2)
+    out_dir = record_path.parent if out_dir is None else Path(out_dir)
+    ensure_writable(out_dir)
+    with paper_style():
+        return [Path(p) for p in study.render(record, out_dir, parse_formats(formats))]
+

@@ -1,0 +1,107 @@
+"""Where outputs go: results/NAME/ by default, the committed figures/ only when asked, never from --quick; the
+committed figures redraw byte-identically from their records; the README claim tables come from the records."""
+import shutil
+from pathlib import Path
+
+import pytest
+
+import toy_study as toy
+from ffbench import cli, figures, options
+from ffbench.studies import STUDIES, reference
+from ffbench.studies import framework as fw
+
+REPO = Path(__file__).resolve().parent.parent
+FIGURES = REPO / "figures"
+
+
+@pytest.fixture(autouse=True)
+def fresh_toy(monkeypatch):
+    monkeypatch.setattr(toy, "CALLS", [])
+    monkeypatch.setattr(toy, "HOOK", None)
+
+
+def test_runs_go_to_results_name_by_default(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    record = fw.main(toy, ["--quick", "--no-plot"])
+    assert (tmp_path / "results" / "toy" / "toy.json").is_file() and record["quick"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results"]
+    assert ".gitignore" in {p.name for p in REPO.iterdir()}
+    assert "results/" in (REPO / ".gitignore").read_text().split()
+
+
+@pytest.mark.parametrize("out", [str(FIGURES), "figures"])
+def test_quick_never_writes_into_the_committed_figures(out, monkeypatch, capsys):
+    monkeypatch.chdir(REPO)
+    before = sorted(p.name for p in FIGURES.iterdir())
+    with pytest.raises(SystemExit) as exc:
+        fw.main(toy, ["--quick", "--out", out, "--no-plot"])
+    err = capsys.readouterr().err
+    assert exc.value.code == fw.EXIT_CONFIG and err.count("\n") == 1
+    assert "--quick never writes into the committed reference directory" in err
+    assert sorted(p.name for p in FIGURES.iterdir()) == before and toy.CALLS == []
+    with pytest.raises(fw.StudyError, match="--quick never writes"):  # the Python entry point refuses too
+        fw.run_study(toy, fw.resolve_config(toy, quick=True), out, quick=True)
+    assert options.is_reference(out) and not options.is_reference("results/toy")
+
+
+def test_refresh_refuses_quick_and_out_and_keeps_the_blas_kernels(capsys, monkeypatch):
+    assert cli.main(["refresh", "toy", "--quick"]) == 2
+    assert cli.main(["refresh", "toy", "--out", "x"]) == 2
+    assert "full scale" in capsys.readouterr().err
+    env, note = reference.refresh_environment({"OPENBLAS_CORETYPE": "SkylakeX"})
+    assert env["OPENBLAS_CORETYPE"] == "SkylakeX" and note is None  # the user's choice stands
+    monkeypatch.setattr(reference, "_has_avx2", lambda: True)
+    monkeypatch.setattr(reference.platform, "machine", lambda: "x86_64")
+    assert reference.refresh_environment({})[0]["OPENBLAS_CORETYPE"] == reference.CORETYPE
+    monkeypatch.setattr(reference, "_has_avx2", lambda: False)
+    env, note = reference.refresh_environment({})
+    assert "OPENBLAS_CORETYPE" not in env and "last bits" in note
+
+
+def test_every_committed_figure_redraws_byte_identically(tmp_path):
+    records = sorted(FIGURES.glob("*.json"))
+    redrawable = {p.stem for p in records} & (set(STUDIES) | set(figures.REDRAWERS))
+    assert redrawable, "no committed records"
+    for name in redrawable:
+        shutil.copy(FIGURES / f"{name}.json", tmp_path)
+    written, errors = figures.redraw(tmp_path)
+    assert errors == [] and written
+    for path in written:
+        assert path.read_bytes() == (FIGURES / path.name).read_bytes(), f"{path.name} differs from figures/"
+
+
+MARKED = """# Title
+
+<!-- claims:toy -->
+typed by hand
+<!-- /claims:toy -->
+
+text after
+"""
+
+
+def test_claims_command_writes_the_tables_between_the_markers(tmp_path, capsys):
+    fw.main(toy, ["--quick", "--out", str(tmp_path), "--no-plot"])
+    readme = tmp_path / "README.md"
+    readme.write_text(MARKED)
+    tables = reference.claim_tables(tmp_path, ["toy"])
+    assert "| claim | kind | source |" in tables["toy"] and "**FAILS**" in tables["toy"]  # the false toy claim
+    args = ["claims", "--records", str(tmp_path)]
+    assert cli.main([*args, "--check", str(readme)]) == 1  # stale: typed by hand
+    assert cli.main([*args, "--write", str(readme)]) == 0
+    text = readme.read_text()
+    assert "typed by hand" not in text and tables["toy"] in text and text.endswith("text after\n")
+    assert cli.main([*args, "--check", str(readme)]) == 0
+    assert cli.main([*args, "--write", str(readme)]) == 0 and readme.read_text() == text  # idempotent
+    readme.write_text(MARKED.replace("toy", "nosuchstudy"))
+    assert cli.main([*args, "--write", str(readme)]) == 1
+    assert "markers without a record" in capsys.readouterr().err
+
+
+def test_readme_claim_tables_match_the_committed_records():
+    assert reference.write_claims(REPO / "README.md", FIGURES, check=True) == 0, \
+        "README claim tables are stale: run ffbench claims --write README.md"
+    text = (REPO / "README.md").read_text()
+    for name in STUDIES:
+        if (FIGURES / f"{name}.json").is_file():
+            assert f"<!-- claims:{name} -->" in text, f"README has no claim table for {name}"
