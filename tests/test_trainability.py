@@ -150,7 +150,7 @@ def test_probe_measures_xi_c_at_init(sigma_w2):
     """A width-300 probe measures xi_c within 25% in either phase (one network)."""
     spec = {"sigma_w2": sigma_w2, "sigma_b2": SIGMA_B2, "width": 300, "depth": 120, "pairs": 64, "start": 0.5,
             "slope_layers": 8, "seed": 1}
-    xi = tr.measured_xi(fw._roundtrip(tr._probe(spec), "result"))
+    xi = tr.measured_xi(fw.roundtrip(tr._probe(spec), "result"))
     assert xi == pytest.approx(theory.depth_scale("tanh", sigma_w2, SIGMA_B2).xi_c, rel=0.25)
 
 
