@@ -12,6 +12,7 @@ Markdown; ``--write`` puts them between the README's ``<!-- claims:NAME -->`` ma
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 from pathlib import Path
 
@@ -50,8 +51,8 @@ def main(argv=None) -> int:
     run.add_argument("name", help=f"one of {', '.join(STUDIES)} (or a study module path)")
     commands.add_parser("figures", help="redraw figures from saved records (ffbench figures --help)",
                         add_help=False)
-    refresh = commands.add_parser("refresh", help="rerun studies at full scale into the committed figures/")
-    refresh.add_argument("names", nargs="*", metavar="NAME", help="studies to refresh (default: all)")
+    commands.add_parser("refresh", help="rerun studies at full scale into the committed figures/ "
+                                        "(ffbench refresh [NAME ...] [study options])", add_help=False)
     claims = commands.add_parser("claims", help="the records' claim tables as Markdown (or into the README)")
     claims.add_argument("--records", type=Path, metavar="DIR", help="directory of the records (default: figures/)")
     where = claims.add_mutually_exclusive_group()
@@ -67,7 +68,12 @@ def main(argv=None) -> int:
     if args.command == "refresh":
         from .studies.reference import refresh as refresh_studies
 
-        return refresh_studies(args.names, rest)
+        # The names come first, the study options after: ``ffbench refresh xor --workers 2``.
+        names = list(itertools.takewhile(lambda a: not a.startswith("-"), rest))
+        unknown = [n for n in names if n not in STUDIES]
+        if unknown:
+            parser.error(f"unknown study {unknown[0]!r} to refresh; registered: {', '.join(STUDIES)}")
+        return refresh_studies(names, rest[len(names):])
     if args.command == "figures":
         from .figures import main as figures_main
 

@@ -99,7 +99,8 @@ GRAD_DEAD = 1e-6  # |f'(z)| below this on every input: the unit gets (numericall
 CHUNK = 1000      # networks drawn at once in the born-dead sweep (bounds memory: 1000 x 49 x 10 x 10 doubles)
 BIAS_INITS = {"he_normal": "zeros", "xavier_normal": "zeros", "standard_uniform": "standard_uniform"}
 # Beyond what DEFAULTS imply: the inits with a bias rule here, and the born-dead schemes.
-CONSTRAINTS = {"init.inits": Choice(BIAS_INITS, "init with a bias rule here"), "born.schemes": Choice(SCHEMES, "scheme")}
+CONSTRAINTS = {"init.inits": Choice(BIAS_INITS, "init with a bias rule here"),
+               "born.schemes": Choice(SCHEMES, "scheme")}
 
 
 # ---------------------------------------------------------------------------------------------- runs
