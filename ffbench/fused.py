@@ -186,10 +186,32 @@ def _small(sizes, batch_size, one_thread):
     return one_thread or all(tiles(*s)[1].size == 2 for s in shapes)
 
 
-def _split_scalars(scalars, dtype):
-    floats = [v for v in scalars if isinstance(v, np.floating)]
-    flags = [int(v) for v in scalars if not isinstance(v, np.floating)]
-    return np.array(floats, dtype), np.array(flags, np.int64)
+def _scalar_table(optimizer, steps: int):
+    """The optimiser's ``_scalars`` for each of the next ``steps`` steps, split by type into a float
+    table (steps, *) of the parameters' dtype and an integer table of its flags and codes."""
+    start = optimizer.steps
+    rows = []
+    for t in range(steps):
+        optimizer.steps = start + t + 1
+        optimizer._prepare()
+        rows.append(optimizer._scalars)
+    optimizer.steps = start
+    floats = [k for k, v in enumerate(rows[0]) if isinstance(v, np.floating)]
+    flags = [k for k in range(len(rows[0])) if k not in floats]
+    return (np.array([[row[k] for k in floats] for row in rows], optimizer.dtype),
+            np.array([[row[k] for k in flags] for row in rows], np.int64))
+
+
+def _static_arguments(model, optimizer):
+    """The arguments that stay the same from call to call (cached on the optimiser, whose state arrays
+    are its own and never replaced): state views and the residual flags."""
+    cache = getattr(optimizer, "_fused_arguments", None)
+    if cache is None or cache[0] is not model:
+        s1, s2 = optimizer._state_views()
+        residual = np.array([model.is_residual(l) for l in range(model.depth)])
+        cache = (model, tuple(s1), tuple(s2), residual)
+        optimizer._fused_arguments = cache
+    return cache[1:]
 
 
 def run(model, X, Y, loss: str, optimizer, orders, batch_size: int, stop_on_nonfinite=True) -> np.ndarray:
@@ -201,21 +223,13 @@ def run(model, X, Y, loss: str, optimizer, orders, batch_size: int, stop_on_nonf
     steps = orders.shape[0] * (-(-n // batch_size))
     opt = "adam" if isinstance(optimizer, Adam) else "sgd"
     start = optimizer.steps
-    fs, ints = [], []
-    for t in range(steps):
-        optimizer.steps = start + t + 1
-        optimizer._prepare()
-        f, i = _split_scalars(optimizer._scalars, model.dtype)
-        fs.append(f)
-        ints.append(i)
-    s1, s2 = optimizer._state_views()
-    residual = np.array([model.is_residual(l) for l in range(model.depth)])
+    fs, ints = _scalar_table(optimizer, steps)
+    s1, s2, residual = _static_arguments(model, optimizer)
     losses = np.empty(steps, np.float64)
     done = _kernel(model.act, loss, opt)(
         X, Y, orders, batch_size, tuple(model.weights), tuple(model.biases), tuple(model.grad_weights),
-        tuple(model.grad_biases), tuple(s1), tuple(s2), np.array(fs), np.array(ints), model.act.values,
-        residual, model.dtype.type(model.residual_scale), loss == "softmax_cross_entropy", stop_on_nonfinite,
-        losses)
+        tuple(model.grad_biases), s1, s2, fs, ints, model.act.values, residual,
+        model.dtype.type(model.residual_scale), loss == "softmax_cross_entropy", stop_on_nonfinite, losses)
     diverged = stop_on_nonfinite and done and not math.isfinite(losses[done - 1])
     optimizer.steps = start + done - int(diverged)
     model.preactivations, model.activations, model.deltas = [], [], []
