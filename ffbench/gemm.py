@@ -2,26 +2,32 @@ r"""Deterministic matrix products on every core: ``out = a @ b``, tiled by the s
 
 Why not the BLAS's own threads: OpenBLAS gives different bits for the same product on 1 and 2 threads
 (see ``ffbench.threads``).  Here every product is cut into tiles that depend on its *shape only*, each
-tile is one single-threaded ``cblas_?gemm`` call, and the tiles run on Numba's thread team (a
-``prange`` over tiles).  A tile computes its block of ``out`` completely, with the same call whichever
-thread runs it, so 1, 2 or 64 threads give the same bits.
+tile is one single-threaded ``cblas_?gemm`` call made from compiled code without the GIL, and the tiles
+are dealt round-robin to as many threads as ffbench may use (``numba.get_num_threads()``): the calling
+thread and a pool of Python threads.  A tile computes its block of ``out`` completely, with the same
+call whichever thread runs it, so 1, 2 or 64 threads give the same bits (``tests/test_gemm.py`` runs 8
+threads against 1).
 
 The tiling rule (``tiles``): split the longer side of ``out`` (its rows, or its columns when it has
 more columns) into ``T`` equal tiles, ``T`` the largest power of two (at most ``MAX_TILES``) that keeps
-every tile at least ``MIN_EXTENT`` rows/columns long and at least ``MIN_WORK`` multiply-adds.  A power
-of two divides evenly among 2, 4, 8... threads; on a machine with more cores larger products get more
-tiles, small ones stay whole.  Measured on the 2-core development machine (AMD EPYC Zen 4, OpenBLAS
-0.3.31 SkylakeX kernels, float32, a single-threaded BLAS call is ~90-100 GFLOP/s from 64 x 256 x 256
-up): a tile below ~2**21 multiply-adds (~40 us) loses more to the team launch and the repacking of
-the shared operand than a second core gains, and tiles narrower than 64 run the BLAS micro-kernels
-below their speed.  (The numbers behind the constants are in the report of issue 13 and in
-``python -m ffbench.bench``.)
+every tile at least ``MIN_WORK`` multiply-adds and at least ``MIN_EXTENT`` rows/columns long, or
+``4 * MIN_EXTENT`` when the operand every tile shares (``b`` for row tiles, ``a`` for column tiles)
+exceeds ``SHARED_CACHE`` elements.  A power of two divides evenly among 2, 4, 8... threads; larger
+products get more tiles, up to 64 threads; small ones stay whole.  Why these numbers (float32,
+OpenBLAS 0.3.31): a single-threaded call runs ~90-125 GFLOP/s from 64 x 256 x 256 up, so a tile of
+``MIN_WORK`` = 2**21 multiply-adds takes ~40 us, well above the ~10-20 us of handing it to another
+thread; each tile repacks the shared operand, which is cheap while it sits in cache but not beyond:
+measured on a quiet 16-core machine, 2048^3 in 64-row tiles ran at 110 GFLOP/s against 160 for one
+whole call (16 MB of ``b`` repacked 32 times), hence 4x longer tiles there (~12% repacking, by the same
+count).  The Numba thread team cannot run these tiles: a ``prange`` over BLAS calls measured no
+speed-up at all on that machine (110 GFLOP/s on 1 to 16 threads), while Python threads calling the
+same BLAS on row halves reached 224 / 429 / 739 GFLOP/s on 2 / 4 / 8 threads.
 
 Every product goes through the same BLAS entry point: ffbench calls NumPy's own OpenBLAS
 (``cblas_sgemm``/``cblas_dgemm`` found by threadpoolctl) directly from compiled code, never through
 ``np.matmul`` (which switches to ``gemv`` for one-column outputs, so its bits depend on the shape in
 a way a compiled caller would have to mimic).  The compiled small-network path (``ffbench.fused``)
-calls the same ``blas_gemm``, so it and the layer-by-layer path give the same bits.
+calls the same tiles through ``matmul_serial``, so it and the layer-by-layer path give the same bits.
 
 ``FFBENCH_BLAS_THREADS`` > 1 (the escape hatch of ``ffbench.threads``) hands each product whole to the
 multi-threaded BLAS instead: faster on some machines, no longer bit-reproducible across thread counts.
@@ -29,16 +35,18 @@ multi-threaded BLAS instead: faster on some machines, no longer bit-reproducible
 from __future__ import annotations
 
 import ctypes
+from concurrent.futures import ThreadPoolExecutor
 
 import llvmlite.binding as llvm
 import numba
 import numpy as np
-from numba import njit, prange, types
+from numba import njit, types
 from threadpoolctl import threadpool_info
 
 from .threads import BLAS_THREADS
 
 MIN_EXTENT = 64
+SHARED_CACHE = 1 << 18
 MIN_WORK = 1 << 21
 MAX_TILES = 64
 
@@ -118,9 +126,11 @@ def tiles(m, n, k):
     """(axis, bounds) of the tiling of an (m, n) output with inner size k: axis 0 splits rows, 1
     columns; tile t covers ``bounds[t]:bounds[t + 1]`` along that axis.  Depends on the shape only."""
     side = m if m >= n else n
+    shared = k * (n if m >= n else m)
+    extent = MIN_EXTENT if shared <= SHARED_CACHE else 4 * MIN_EXTENT
     work = m * n * k
     count = 1
-    while (count < MAX_TILES and side // (2 * count) >= MIN_EXTENT
+    while (count < MAX_TILES and side // (2 * count) >= extent
            and work // (2 * count) >= MIN_WORK):
         count *= 2
     bounds = np.empty(count + 1, np.int64)
@@ -129,9 +139,10 @@ def tiles(m, n, k):
     return (0 if m >= n else 1), bounds
 
 
-def _tiled_template(a, b, out, axis, bounds):
-    """Run every tile of ``bounds`` (one BLAS call each); ``prange`` in the parallel copy."""
-    for t in prange(bounds.size - 1):
+@njit(cache=True, nogil=True)
+def _run_tiles(a, b, out, axis, bounds, first, step):
+    """Tiles ``first, first + step, ...`` of ``bounds``, one BLAS call each, without the GIL."""
+    for t in range(first, bounds.size - 1, step):
         lo, hi = bounds[t], bounds[t + 1]
         if axis == 0:
             blas_gemm(a[lo:hi], b, out[lo:hi])
@@ -139,18 +150,20 @@ def _tiled_template(a, b, out, axis, bounds):
             blas_gemm(a, b[:, lo:hi], out[:, lo:hi])
 
 
-_tiled_serial = njit(cache=True, nogil=True)(_tiled_template)
-_tiled_parallel = njit(cache=True, parallel=True)(_tiled_template)
-
-
 @njit(cache=True, nogil=True)
 def matmul_serial(a, b, out):
     """``out = a @ b`` tile by tile on the calling thread (from compiled code; operands BLAS-ready)."""
     axis, bounds = tiles(a.shape[0], b.shape[1], a.shape[1])
-    if bounds.size == 2:
-        blas_gemm(a, b, out)
-    else:
-        _tiled_serial(a, b, out, axis, bounds)
+    _run_tiles(a, b, out, axis, bounds, 0, 1)
+
+
+_POOL: list = []  # one ThreadPoolExecutor, grown to the thread count when it rises
+
+
+def _pool(workers: int) -> ThreadPoolExecutor:
+    if not _POOL or _POOL[0]._max_workers < workers:
+        _POOL[:] = [ThreadPoolExecutor(workers, thread_name_prefix="ffbench-gemm")]
+    return _POOL[0]
 
 
 def blas_ready(x) -> np.ndarray:
@@ -167,12 +180,13 @@ def matmul(a, b, out=None):
         out = np.empty((m, n), a.dtype)
     if BLAS_THREADS > 1:  # the user traded reproducibility for the BLAS's own threads
         return np.matmul(a, b, out=out)
-    if numba.get_num_threads() == 1:
-        matmul_serial(a, b, out)
-        return out
     axis, bounds = tiles(m, n, a.shape[1])
-    if bounds.size == 2:
-        blas_gemm(a, b, out)
-    else:
-        _tiled_parallel(a, b, out, axis, bounds)
+    threads = min(numba.get_num_threads(), bounds.size - 1)
+    if threads == 1:
+        _run_tiles(a, b, out, axis, bounds, 0, 1)
+        return out
+    others = [_pool(threads - 1).submit(_run_tiles, a, b, out, axis, bounds, r, threads) for r in range(1, threads)]
+    _run_tiles(a, b, out, axis, bounds, 0, threads)
+    for job in others:
+        job.result()
     return out
