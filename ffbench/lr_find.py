@@ -183,8 +183,8 @@ def plot_lr_find(ax, result, marks=None):
     smoothed curve solid, the suggestion as a dotted vertical line, and each ``marks`` entry
     ``{label: lr}`` (e.g. the best learning rate of a sweep) as a dashed vertical line."""
     r = result.to_dict() if isinstance(result, LRFinderResult) else result
-    lrs, smoothed = np.asarray(r["lrs"]), np.asarray(r["smoothed"])
-    ax.plot(lrs, r["losses"], color="0.75", linewidth=0.6, marker="", label="mini-batch loss")
+    lrs, raw, smoothed = (np.asarray(r[key], dtype=float) for key in ("lrs", "losses", "smoothed"))
+    ax.plot(lrs, raw, color="0.75", linewidth=0.6, marker="", label="mini-batch loss")
     ax.plot(lrs, smoothed, color="#000000", linewidth=1.2, marker="", label="smoothed")
     ax.axvline(r["suggestion"], color="#0072B2", linestyle=":", linewidth=1.0,
                label=f"suggestion ({r['rule']}): {r['suggestion']:.2g}")
@@ -192,8 +192,9 @@ def plot_lr_find(ax, result, marks=None):
         ax.axvline(lr, color=color, linestyle="--", linewidth=1.0, label=f"{name}: {lr:.2g}")
     finite = smoothed[np.isfinite(smoothed)]
     if finite.size:
-        low = finite.min()
-        ax.set_ylim(low - 0.1 * abs(low), min(finite.max(), 4 * max(finite[0], low)) * 1.05)
+        low = min(finite.min(), np.nanmin(np.where(np.isfinite(raw), raw, np.nan)))
+        # up to the start of the curve, or 4x it where the curve diverges
+        ax.set_ylim(low - 0.1 * abs(low), min(max(finite.max(), raw[0]), 4 * max(finite[0], low)) * 1.05)
     ax.set_xscale("log")
     ax.set_xlabel("learning rate")
     ax.set_ylabel("training loss")

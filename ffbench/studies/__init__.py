@@ -21,6 +21,7 @@ STUDIES = {
     "dead_relu": "ffbench.studies.dead_relu",
     "residual": "ffbench.studies.residual",
     "trainability": "ffbench.studies.trainability",
+    "pitfalls": "ffbench.studies.pitfalls",
 }
 
 
