@@ -64,8 +64,16 @@ def directional(name, description, diff, *, source, kind="empirical", note=""):
                          note="; ".join(filter(None, [PAIRED, note])), not_judged=reason)
 
 
-def costs_nothing(name, description, diff, *, source, kind="empirical", note=""):
-    """The mean paired difference is 0 within 3 SE (the default tolerance rule)."""
+def costs_nothing(name, description, cost, *, source, kind="empirical", note=""):
+    """The mean paired ``cost`` is at most 0 within 3 SE (the default tolerance rule); a gain holds too."""
+    spread = spread_of(cost)
+    return claim_less(name, description, spread["mean"], 0.0, tolerance=3 * spread["se"], source=source, kind=kind,
+                      spread=spread, note="; ".join(filter(None, ["paired by seed; tolerance 3 SE", note])),
+                      not_judged=_too_few(spread))
+
+
+def unchanged(name, description, diff, *, source, kind="empirical", note=""):
+    """The mean paired difference is 0 within 3 SE, on either side."""
     spread = spread_of(diff)
     return claim_close(name, description, spread["mean"], 0.0, atol=3 * spread["se"], source=source, kind=kind,
                        spread=spread, note="; ".join(filter(None, ["paired by seed; tolerance 3 SE", note])),
@@ -87,7 +95,7 @@ def _baseline(cells):
             paper, atol=3 * spread["se"] + 0.005, source=GREYDANUS, kind="empirical", spread=spread,
             note="tolerance: 3 SE over seeds + 0.005 (the table rounds to whole percent)",
             not_judged=_too_few(spread)))
-        claims.append(costs_nothing(
+        claims.append(unchanged(
             f"baseline_{model}_shuffle_invariant", f"{model}: the spatial shuffle leaves test accuracy unchanged",
             _acc(cells[f"{model}/mnist1d_shuffled"]) - acc, kind="theorem",
             source="this study: permutation symmetry of the first layer (module docstring, 1.); " + GREYDANUS))
@@ -135,11 +143,15 @@ def _batchnorm(cells):
                           source=IOFFE + 'Sec. 3.3, "Batch Normalization enables higher learning rates"')]
     plain_ok = [lr for lr, v in deep.items() if all(_trained(r) for _, r in v["plain"])]
     if plain_ok:
-        best = min(plain_ok, key=lambda lr: float(np.mean(_get(deep[lr]["plain"], "final_loss"))))
+        best = max(plain_ok, key=lambda lr: float(np.mean(_acc(deep[lr]["plain"]))))
         claims.append(directional(
-            "batchnorm_faster", f"at the plain net's best learning rate ({best:g}) BN reaches a lower training "
-            "loss in the same steps", _get(deep[best]["plain"], "final_loss") - _get(deep[best]["batch"], "final_loss"),
-            source=IOFFE + "Sec. 4.1, Fig. 1(a) (an MNIST MLP trains faster with BN)"))
+            "batchnorm_faster", f"at the plain net's best learning rate ({best:g}) BN reaches a higher test accuracy "
+            "in the same steps", _acc(deep[best]["batch"]) - _acc(deep[best]["plain"]),
+            source=IOFFE + "Sec. 4.1, Fig. 1(a) (test accuracy against training steps: an MNIST MLP trains faster "
+            "with BN)"))
+        loss = _get(deep[best]["plain"], "final_loss") - _get(deep[best]["batch"], "final_loss")
+        claims.append(observation("batchnorm_training_loss_gain", f"at lr {best:g}: final training loss plain - BN",
+                                  float(loss.mean()), spread=spread_of(loss)))
     shallow = _by_lr(cells, "shallow", ("plain", "batch"))
     worst, worst_cell = math.inf, None
     for kind, table in (("deep", deep), ("shallow", shallow)):
@@ -153,7 +165,7 @@ def _batchnorm(cells):
         "batchnorm_always", '"Always BatchNorm": BN never lowers test accuracy (every cell: mean BN - plain '
         "+ 3 SE > 0; worst cell shown)", worst, 0.0, source=NOTES + '"Always BatchNorm between linear and '
         'activation layers."', kind="empirical", spread=worst_cell[1],
-        note=f"worst cell: {worst_cell[0]}; failed runs count at chance accuracy"))
+        note=f"worst cell: {worst_cell[0]}; failed runs count at chance accuracy", not_judged=_too_few(worst_cell[1])))
     return claims
 
 
@@ -167,13 +179,12 @@ def _clipping(cells):
                           float(np.mean(rescued)) if rescued else math.nan, 1.0, atol=0.0, source=PASCANU,
                           kind="empirical", note=f"learning rates where unclipped SGD fails: {failing}",
                           not_judged="" if failing else "no learning rate of the grid makes unclipped SGD fail")]
-    if stable:
-        diff = np.concatenate([_get(table[lr]["clip"], "final_loss") - _get(table[lr]["none"], "final_loss")
-                               for lr in stable])
-        claims.append(costs_nothing(
-            "clipping_costs_nothing_when_stable", "where unclipped SGD trains, clipping to 1.0 leaves the final "
-            "training loss unchanged", diff, source=NOTES + '"clip_grad_norm_(model.parameters(), 1.0) should always '
-            'be in your training loop."', note=f"pooled over the stable learning rates {stable}"))
+    source = NOTES + '"clip_grad_norm_(model.parameters(), 1.0) should always be in your training loop."'
+    claims += [costs_nothing(f"clipping_costs_nothing_lr={lr:g}", f"at lr {lr:g}, where unclipped SGD trains, "
+                             "clipping to 1.0 leaves the final training loss unchanged",
+                             _get(table[lr]["clip"], "final_loss") - _get(table[lr]["none"], "final_loss"),
+                             source=source, note="cost: clipped - unclipped final training loss")
+               for lr in stable]
     return claims
 
 
@@ -186,17 +197,20 @@ def _learning_rate(cells):
                           "train (fraction of runs)", float(np.mean([not _trained(r) for _, r in top])), 1.0,
                           atol=0.0, source=NOTES + '"too high -> loss diverges"', kind="empirical",
                           note=f"fails: non-finite or final training loss >= {TRAINED_LOSS}")]
-    low = [lr for lr in lrs if lr < best / 30]
-    if low:
-        slow = min(low, key=lambda lr: abs(math.log10(best / lr) - 2))
-        factor = _steps(cells[f"lr={slow:g}"]) / _steps(cells[f"lr={best:g}"])
-        claims.append(directional("lr_too_low_is_slow", f"lr {slow:g} (about best/100) needs more steps to the "
-                                  f"target loss than the best lr {best:g} (log10 of the step ratio)", np.log10(factor),
-                                  source=NOTES + '"too low -> training takes 100x longer"',
-                                  note="a run that never reaches the target counts at the budget (a lower bound)"))
-        claims.append(observation("lr_slowdown_factor", f"step ratio lr {slow:g} / lr {best:g} (notes: 100x; "
-                                  "a lower bound where the slow runs never reach the target)", float(factor.mean()),
-                                  source=NOTES + '"too low -> training takes 100x longer"', spread=spread_of(factor)))
+    source = NOTES + '"too low -> training takes 100x longer"'
+    below = {}
+    for decades in (1, 2):       # the grid's learning rates nearest best/10 and best/100
+        near = min(lrs, key=lambda lr: abs(math.log10(best / lr) - decades))
+        if abs(math.log10(best / near) - decades) < 0.3:
+            below[decades] = (near, _steps(cells[f"lr={near:g}"]) / _steps(cells[f"lr={best:g}"]))
+    claims += [observation(f"lr_slowdown_best/{10 ** k}", f"steps to the target loss, lr {lr:g} / best lr {best:g} "
+                           "(a lower bound where the slow runs never reach it within the budget)",
+                           float(f.mean()), source=source, spread=spread_of(f)) for k, (lr, f) in below.items()]
+    if 2 in below:
+        slow, factor = below[2]
+        claims.append(directional("lr_too_low_is_slow", f"lr {slow:g} (best/100) needs more steps to the target "
+                                  f"loss than the best lr {best:g} (log10 of the step ratio)", np.log10(factor),
+                                  source=source, note="a run that never reaches the target counts at the budget"))
     found = np.array([r["suggestion"] for _, r in cells["lr_find"]])
     log_ratio = np.abs(np.log10(found / best))
     spread = spread_of(log_ratio)
@@ -209,8 +223,9 @@ def _learning_rate(cells):
                              not_judged=_too_few(spread)))
     if 1e-3 in acc:
         claims.append(costs_nothing("lr_adamw_1e-3_is_best", "AdamW at lr 1e-3 reaches the test accuracy of "
-                                    f"the sweep's best lr {best:g}", acc[1e-3] - acc[best],
-                                    source=NOTES + '"Use lr_find or start at 1e-3 with AdamW."'))
+                                    f"the sweep's best lr {best:g}", acc[best] - acc[1e-3],
+                                    source=NOTES + '"Use lr_find or start at 1e-3 with AdamW."',
+                                    note="cost: best - 1e-3 test accuracy"))
     return claims, {"best_lr": best, "lrs": lrs, "mean_test_acc": [float(acc[lr].mean()) for lr in lrs]}
 
 
