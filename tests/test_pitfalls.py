@@ -128,9 +128,10 @@ def _run(final_loss, acc=0.5):
 
 def test_clipping_claims_fail_when_the_data_say_so():
     seeds = range(3)
-    cells = {"sgd/lr=0.1/none": [(None, _run(0.5)) for _ in seeds], "sgd/lr=0.1/clip": [(None, _run(0.9 + 0.01 * s))
-                                                                              for s in seeds],
-             "sgd/lr=5/none": [(None, _run(float("nan"))) for _ in seeds], "sgd/lr=5/clip": [(None, _run(2.3)) for _ in seeds]}
+    cells = {"sgd/lr=0.1/none": [(None, _run(0.5)) for _ in seeds],
+             "sgd/lr=0.1/clip": [(None, _run(0.9 + 0.01 * s)) for s in seeds],        # clipping costs loss
+             "sgd/lr=5/none": [(None, _run(float("nan"))) for _ in seeds],
+             "sgd/lr=5/clip": [(None, _run(2.3)) for _ in seeds]}                    # and rescues nothing
     claims = {c.name: c for c in verdicts._clipping(cells)}
     assert claims["clipping_prevents_divergence"].verdict == "FAILS"
     assert claims["clipping_costs_nothing_lr=0.1"].verdict == "FAILS"
