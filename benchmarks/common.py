@@ -25,17 +25,22 @@ def normal(shape, dtype, scale=1.0, offset=0):
 
 
 def mlp_and_batch(batch, width, depth, activation, dtype, lr=1e-3):
-    """A ``depth``-layer ``width``-wide MLP, an SGD optimiser and one (X, Y) batch, the JIT warmed up.
+    """A ``depth``-layer ``width``-wide MLP: ``sized_mlp_and_batch`` with sizes ``[width] * (depth + 1)``."""
+    return sized_mlp_and_batch(batch, [width] * (depth + 1), activation, dtype, lr)
+
+
+def sized_mlp_and_batch(batch, sizes, activation, dtype, lr=1e-3):
+    """An MLP of layer sizes ``sizes``, an SGD optimiser and one (X, Y) batch, the JIT warmed up.
 
     The warm-up step compiles (or loads from Numba's cache) every kernel of the step, so no compile
     time lands in a timed sample."""
     import ffbench
     from ffbench.optim import SGD
 
-    model = ffbench.MLP([width] * (depth + 1), activation=activation, dtype=dtype, seed=SEED)
+    model = ffbench.MLP(sizes, activation=activation, dtype=dtype, seed=SEED)
     opt = SGD(model, lr=lr)
-    X = normal((batch, width), dtype, offset=1)
-    Y = normal((batch, width), dtype, scale=0.1, offset=2)
+    X = normal((batch, sizes[0]), dtype, offset=1)
+    Y = normal((batch, sizes[-1]), dtype, scale=0.1, offset=2)
     model.train_step(X, Y, "mse", opt)
     return model, opt, X, Y
 

@@ -20,7 +20,7 @@ from .studies.framework import StudyError, render_record
 
 #: Records that are not study records: ``{record stem: "module:function"}``, where
 #: ``function(record_path, out_dir, formats)`` draws that record's figures and returns the paths written.
-REDRAWERS: dict[str, str] = {}
+REDRAWERS: dict[str, str] = {"bench": "ffbench.bench.report:redraw"}
 
 
 def _redraw_other(stem: str, out_dir: Path, formats) -> list[Path]:
