@@ -112,7 +112,7 @@ def claim_close(name, description, measured, predicted, rtol=None, atol=None, *,
     """``measured`` within ``atol + rtol * |predicted|`` of ``predicted``, on either side (give rtol, atol or both)."""
     if rtol is None and atol is None:
         raise ValueError(f"claim {name!r}: claim_close needs rtol or atol")
-    tolerance = (atol or 0.0) + (rtol or 0.0) * abs(float(predicted))
+    tolerance = (atol or 0.0) + (rtol * abs(float(predicted)) if rtol else 0.0)  # a missing (None) prediction keeps atol
     return Claim(name, description, measured, predicted, tolerance, "close", source, kind, note, spread, not_judged)
 
 

@@ -84,6 +84,7 @@ QUICK = {"staircase_n": [4, 8, 16, 32, 64, 128, 256], "eval_points": 4001, "trai
          "barron_repeats": 16, "barron_test_points": 1500}
 
 INTERVAL = (-1.0, 1.0)
+INITS = {"sigmoid": "xavier_normal", "tanh": "xavier_normal", "relu": "he_normal"}
 PLOT_POINTS = 401
 CHUNK = 2000  # evaluation points per block: bounds the (points x units) temporaries
 SMOOTH_SLOPE = -1.0
@@ -157,7 +158,7 @@ def _run_staircase(spec):
 def _run_trained(spec):
     X, y = data.regression_1d(spec["target"], spec["points"], sampling="grid")
     act = spec["activation"]
-    model = MLP([1, spec["width"], 1], activation=act, init=activation(act).init, seed=spec["seed"],
+    model = MLP([1, spec["width"], 1], activation=act, init=INITS.get(act, "xavier_normal"), seed=spec["seed"],
                 bias_init="standard_uniform")
     hist = train(model, X, y, loss="mse", optimizer=Adam(model, lr=spec["lr"]), epochs=spec["epochs"],
                  batch_size=spec["points"], seed=spec["seed"])

@@ -59,7 +59,7 @@ DEFAULTS = {
     "lr": 0.01,
     "compare_k": 4,
     "compare_widths": [2, 4, 8],
-    "compare_repeats": 10,
+    "compare_repeats": 5,
     "picture_k": [1, 2, 3],
 }
 QUICK = {"max_k": 8, "shallow_k": [2, 3, 4], "shallow_widths": [2, 4, 8, 16], "points": 512, "epochs": 1500,
