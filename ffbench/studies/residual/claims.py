@@ -125,8 +125,8 @@ def _shatter_claims(sh):
             "plain_relu_1d_does_not_shatter", f"plain ReLU without BatchNorm, {deepest} hidden layers: lag-1 "
             f"autocorrelation of the 1-D gradient (co-activation ratio of neighbours: {co:.3f})", m,
             source=f"this study; against the hypothesis of {BALDUZZI}, Thm 1", spread=spread,
-            note="its units stop kinking along the line (patterns shared by neighbours, ratio near 1), so Thm 1's "
-                 "independence assumption fails and the gradient stays correlated"))
+            note="with the uniform biases used here its units stop kinking along the line (neighbours share their "
+                 "patterns, ratio near 1), so Thm 1's independence assumption fails and the gradient stays correlated"))
     return claims
 
 

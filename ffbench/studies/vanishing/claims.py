@@ -20,7 +20,7 @@ MEAN_FIELD = "Poole et al. 2016 (NeurIPS), Sec. 2; Schoenholz et al. 2017, Deep 
 
 def finite_width_allowance(width: int) -> float:
     """Relative (log) accuracy of an infinite-width prediction of a per-layer factor at ``width``: 5/(2n), the
-    typical-factor drift of a ReLU layer (Hanin 2018), the largest of the 1/n corrections met here."""
+    typical-factor drift of a ReLU layer (Hanin 2018), taken as the order of every cell's 1/n correction."""
     return 5.0 / (2.0 * width)
 
 
@@ -54,7 +54,8 @@ def _sigmoid_claims(config, grid):
         spread = spread_of(nf) if len(nf) > 1 else None
         claims.append(claim_less(
             f"sigmoid_{init}_per_layer", f"sigmoid, {label(init)} init (n Var[W] = {e['sigma_w2']:.3g}): per-layer "
-            "gradient norm factor <= sqrt(n Var[W]) / 4", float(np.mean(nf)), bound, 3 * spread["se"] if spread else 0.0,
+            "gradient norm factor <= sqrt(n Var[W]) / 4", float(np.mean(nf)), bound,
+            3 * spread["se"] if spread else 0.0,
             source=HOCHREITER, kind="bound", spread=spread, not_judged=_few(len(nf)),
             note="max sigmoid' = 1/4 and E||delta W^T||^2 = n Var[W] ||delta||^2; tolerance 3 standard errors"))
     he = grid.get("sigmoid/he_normal")
