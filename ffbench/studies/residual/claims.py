@@ -11,8 +11,8 @@ from ffbench.style import label
 
 HE2016 = "He, Zhang, Ren & Sun 2016, Deep Residual Learning (CVPR), Sec. 4.1, Fig. 4"
 BALDUZZI = "Balduzzi et al. 2017, The Shattered Gradients Problem (ICML)"
-HANIN = ("Hanin 2018, Which neural net architectures give rise to exploding and vanishing gradients? (NeurIPS), "
-         "Thm 1; Hanin & Rolnick 2018, How to start training (NeurIPS), FM2; the -5/(2n) drift: this study, "
+HANIN = ("Hanin 2018, Which neural net architectures give rise to exploding and vanishing gradients? (NeurIPS); "
+         "Hanin & Rolnick 2018, How to start training (NeurIPS), failure mode FM2; the -5/(2n) drift: this study, "
          "module docstring")
 COACTIVE_ACCURACY = 0.05  # the hypothesis P(co-active) = 1/4 "holds" when the ratio is within 10% of 1/2
 MIN_SPREAD = 3  # a tolerance from the spread needs at least this many seeds or networks
@@ -87,7 +87,7 @@ def _shatter_claims(sh):
         claims.append(claim_close(
             "coactivation_plain_bn", f"plain + BatchNorm, {judge} hidden layers: co-activation ratio P(both "
             "active) / P(active) of grid neighbours, last hidden layer (Thms 1-3 assume independent patterns: 1/2)",
-            m, 0.5, atol=COACTIVE_ACCURACY, source=f"{BALDUZZI}, Sec. 3, hypothesis of Thm 1", kind="theorem",
+            m, 0.5, atol=COACTIVE_ACCURACY, source=f"{BALDUZZI}, hypothesis of Thms 1-3", kind="theorem",
             spread=spread, note=f"within {COACTIVE_ACCURACY:g} = 10% of 1/2: neighbours decorrelate only "
                                 "asymptotically; ratios per depth are in the record", not_judged=few))
     for key, what in (("spectral_slope", "spectral slope of the gradient (white noise: 0)"),
@@ -98,7 +98,7 @@ def _shatter_claims(sh):
                 f"plain_bn_white_noise_{'slope' if key == 'spectral_slope' else 'rho1'}",
                 f"plain + BatchNorm, {deepest} hidden layers: {what}", m, 0.0,
                 atol=se_tolerance(spread) if spread and n >= MIN_SPREAD else 0.0,
-                source=f"{BALDUZZI}, Sec. 1, Fig. 1 (feedforward gradients shatter to white noise)", kind="empirical",
+                source=f"{BALDUZZI}, Fig. 1 (feedforward gradients shatter to white noise)", kind="empirical",
                 spread=spread, note="two-sided, 3 standard errors over networks", not_judged=few))
     if "residual_bn" in sh["archs"]:
         m, spread = _at(sh, "spectral_slope", "residual_bn", deepest)
@@ -106,7 +106,7 @@ def _shatter_claims(sh):
         claims.append(claim_close(
             "residual_bn_between_brown_and_white", f"residual + BatchNorm, {deepest} hidden layers: spectral slope "
             "of the gradient strictly between brown noise (-2) and white noise (0)", m, -1.0, atol=max(1.0 - margin, 0),
-            source=f"{BALDUZZI}, Sec. 1, Fig. 1 ('between brown and white')", kind="empirical", spread=spread,
+            source=f"{BALDUZZI}, Fig. 1 ('between brown and white')", kind="empirical", spread=spread,
             note="holds when the slope is at least 3 standard errors above -2 and below 0", not_judged=few))
     for res, plain in (("residual", "plain"), ("residual_bn", "plain_bn")):
         if res in sh["archs"] and plain in sh["archs"]:
@@ -116,7 +116,7 @@ def _shatter_claims(sh):
             claims.append(claim_greater(
                 f"{res}_more_coherent", f"{deepest} hidden layers: lag-1 autocorrelation of {label(res)} minus "
                 f"{label(plain)} (skip connections keep gradients coherent)", float(diff.mean()), 0.0,
-                source=f"{BALDUZZI}, Sec. 4 and Fig. 1", kind="empirical",
+                source=f"{BALDUZZI}, Fig. 1", kind="empirical",
                 spread=spread_of(diff) if diff.size > 1 else None, note="paired over networks, no tolerance"))
     if "plain" in sh["archs"]:
         m, spread = _at(sh, "rho1", "plain", deepest)

@@ -13,7 +13,7 @@ factor that the initialisation and the activation fix and that theory predicts.
   the standard init U[-1/sqrt(n), 1/sqrt(n)] has n Var[W] = 1/3, a variance factor 1/3 per layer in the linear
   regime (tanh near 0).  He et al. (2015, "Delving deep into rectifiers", Sec. 2.2): for ReLU, Xavier's
   n Var[W] = 1 halves the second moment of pre-activations and of gradients per layer, He's n Var[W] = 2 keeps both.
-- Mean field (Poole et al. 2016; Schoenholz et al. 2017, "Deep information propagation", Sec. 3 and Eq. 5): the
+- Mean field (Poole et al. 2016; Schoenholz et al. 2017, "Deep information propagation", its backpropagation): the
   mean-square factor of layer l is :math:`\chi(q_l) = \sigma_w^2 E[\phi'(\sqrt{q_l} z)^2]`, tending to
   :math:`\chi_1 = \chi(q^*)` at the fixed point of the length map: order (vanishing) for :math:`\chi_1 < 1`, chaos
   for :math:`\chi_1 > 1`.  It is an infinite-width prediction.  At width n the measured factor differs at order

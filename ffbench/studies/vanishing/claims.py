@@ -12,10 +12,12 @@ from ffbench.style import label
 SIGMOID_MAX_SLOPE = 0.25  # max sigmoid'(z), at z = 0
 MIN_SEEDS = 3  # a tolerance from the spread needs at least this many seeds
 WIDE_MIN = 1024  # narrower than this, the slow cells' factor is dominated by finite-width drift
-HOCHREITER = "Hochreiter 1991, diploma thesis (TU Munich), Sec. 4; Glorot & Bengio 2010, Sec. 4.2.1"
-GLOROT = "Glorot & Bengio 2010, Understanding the difficulty of training deep feedforward networks, Sec. 4.2.1"
+HOCHREITER = ("this study: module docstring (the sigmoid bound), after Hochreiter 1991 (diploma thesis, TU Munich) "
+              "and Glorot & Bengio 2010 (AISTATS), Sec. 4.2.1")
+GLOROT = "Glorot & Bengio 2010, Understanding the difficulty of training deep feedforward neural networks, Sec. 4.2.1"
 HE = "He, Zhang, Ren & Sun 2015, Delving deep into rectifiers (ICCV), Sec. 2.2"
-MEAN_FIELD = "Poole et al. 2016 (NeurIPS), Sec. 2; Schoenholz et al. 2017, Deep information propagation (ICLR), Sec. 3"
+MEAN_FIELD = ("Poole et al. 2016, Exponential expressivity (NeurIPS): the length map; Schoenholz et al. 2017, Deep "
+              "information propagation (ICLR): chi_1 and the mean-field theory of backpropagation")
 
 
 def finite_width_allowance(width: int) -> float:
@@ -155,7 +157,7 @@ def _training_observations(training):
             claims.append(observation(
                 f"training_{act}_first_layer", f"training a deep {act} net with SGD: relative weight change of the "
                 f"first layer over the last ({what})", w[0] / w[-1], source="this study (Glorot & Bengio 2010, "
-                "Sec. 4.2.2 show the same contrast)"))
+                "show the same contrast)"))
     return claims
 
 
