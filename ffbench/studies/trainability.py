@@ -103,14 +103,17 @@ def grid(config) -> list[float]:
 
 
 def runs(config):
+    """The probes, then the training runs deepest first: the longest runs start first, so the last worker to
+    finish is not left holding a 128-layer network (a run costs about its depth)."""
     specs = []
     for s2 in grid(config):
         for i in range(config["probe"]["seeds"]):
             specs.append({"kind": "probe", "sigma_w2": s2, "sigma_b2": config["sigma_b2"], "seed_index": i,
                           **{k: v for k, v in config["probe"].items() if k not in ("seeds", "tolerance")},
                           "seed": derive_seed(config["seed"], "probe", s2, i)})
-        for i in range(config["seeds"]):
-            for depth in config["depths"]:
+    for depth in sorted(config["depths"], reverse=True):
+        for s2 in grid(config):
+            for i in range(config["seeds"]):
                 specs.append({"kind": "train", "sigma_w2": s2, "sigma_b2": config["sigma_b2"], "depth": depth,
                               "width": config["width"], "seed_index": i, **config["training"],
                               "seed": derive_seed(config["seed"], "train", s2, depth, i)})
