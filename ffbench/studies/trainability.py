@@ -349,7 +349,8 @@ def render(record, out_dir, formats):
     sigmas, depths = np.asarray(data["sigma_w2"]), np.asarray(data["depths"], dtype=float)
     fig, (ax, bx) = figure("double", height=3.0, ncols=2)
     mesh = ax.pcolormesh(_edges(sigmas), _edges(depths, log=True), np.asarray(data["accuracy"], dtype=float).T,
-                         vmin=1.0 / data["classes"], vmax=1.0, cmap="cividis", shading="flat")
+                         vmin=1.0 / data["classes"], vmax=math.ceil(10 * np.max(data["accuracy"])) / 10,
+                         cmap="cividis", shading="flat")  # chance to best, as the paper's colour scale
     fig.colorbar(mesh, ax=ax, label="training accuracy")
     curve = data["curve"]
     xi_curve = np.asarray(curve["xi_c"], dtype=float)
