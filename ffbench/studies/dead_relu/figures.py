@@ -75,7 +75,7 @@ def _render_born(d, out_dir, formats):
 def _render_rai(d, out_dir, formats):
     if "rai" not in d:
         return []
-    fig, ax = figure("single")
+    fig, ax = figure("single", height=3.5)
     depths = _arr(d["depths"])
     widths = [k for k, w in enumerate(d["widths"]) if w in (2, 4, 6, 8)] or [0]
     for c, k in enumerate(widths):
@@ -84,7 +84,8 @@ def _render_rai(d, out_dir, formats):
                     color=COLORS[c % len(COLORS)], linestyle=style, marker=marker, markevery=max(1, len(depths) // 8))
     ax.set_xlabel("hidden layers $L$")
     ax.set_ylabel("P(born dead on $[-1, 1]$)")
-    ax.legend(loc="upper right", bbox_to_anchor=(1.0, 0.8), ncol=2, fontsize=5.5)
+    ax.set_title("bias-free ReLU nets: He against RAI (Lu et al. 2020)")
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=2, fontsize=6)  # off the curves
     return save_figure(fig, out_dir, "dead_relu_rai", formats)
 
 

@@ -36,7 +36,7 @@ def render(record, out_dir, formats):
 
     if d["shallow"]:
         widths = np.asarray(d["shallow_widths"], float)
-        fig, axes = figure("double", height=2.6, ncols=2, sharey=True)
+        fig, axes = figure("double", height=2.9, ncols=2, sharey=True)
         for ax, method, title in ((axes[0], "lstsq_l1", "uniform knots, least squares"),
                                   (axes[1], "trained_l1", "trained (Adam)")):
             for k in map(str, d["shallow_k"]):
@@ -53,7 +53,7 @@ def render(record, out_dir, formats):
             ax.set_title(title)
         axes[0].plot([], [], color="0.3", linestyle=":", marker="", label="piece-count bound")
         axes[0].set_ylabel(r"$\int_0^1 |f - T^k|$")
-        axes[0].legend(loc="center right", fontsize=6)
+        fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=6, fontsize=6.5)
         paths += save_figure(fig, out_dir, "depth_shallow", formats)
 
     if d["compare"]:
