@@ -153,8 +153,9 @@ def _smallest(cls):
     return [values[0] for values in cls.params] if hasattr(cls, "params") else []
 
 
-@pytest.mark.parametrize("module, cls", [("bench_activations", "Activations"), ("bench_step", "TrainStep"),
-                                         ("bench_memory", "PeakMemory")])
+@pytest.mark.parametrize("module, cls", [("bench_activations", "Activations"),
+                                         ("bench_activations", "ActivationRegimes"),
+                                         ("bench_step", "TrainStep"), ("bench_memory", "PeakMemory")])
 def test_asv_classes_run(asv_benchmarks, module, cls):
     bench_cls = getattr(importlib.import_module(f"benchmarks.{module}"), cls)
     args = _smallest(bench_cls)
