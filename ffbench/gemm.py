@@ -75,10 +75,11 @@ def _gemm_functions():
     for letter, real in (("s", types.float32), ("d", types.float64)):
         sig = types.void(types.int32, types.int32, types.int32, I, I, I, real, P, I, P, I, real, P, I)
         out.append(types.ExternalFunction(f"{prefix}cblas_{letter}gemm{suffix}", sig))
-    return out
+    return path, *out
 
 
-_SGEMM, _DGEMM = _gemm_functions()
+#: The file of the BLAS library every ffbench product runs on (as threadpoolctl names it).
+BLAS_PATH, _SGEMM, _DGEMM = _gemm_functions()
 
 
 @njit(cache=True, nogil=True)

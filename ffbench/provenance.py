@@ -88,11 +88,17 @@ def _package_version(name: str) -> str | None:
 
 
 def blas_info() -> list[dict]:
-    """The BLAS libraries loaded in this process, as threadpoolctl sees them (without file paths)."""
+    """The BLAS libraries loaded in this process, as threadpoolctl sees them (without file paths), the one
+    that ffbench's products run on (NumPy's, ``ffbench.gemm.BLAS_PATH``) first and marked ``"ffbench": True``;
+    the others (SciPy's, PyTorch's) are listed because other code in the process may use them."""
     from threadpoolctl import threadpool_info
 
+    from ffbench.gemm import BLAS_PATH
+
     keep = ("internal_api", "version", "num_threads", "threading_layer", "architecture")
-    return [{k: lib.get(k) for k in keep} for lib in threadpool_info() if lib.get("user_api") == "blas"]
+    libs = [{**{k: lib.get(k) for k in keep}, "ffbench": lib.get("filepath") == BLAS_PATH}
+            for lib in threadpool_info() if lib.get("user_api") == "blas"]
+    return sorted(libs, key=lambda lib: not lib["ffbench"])
 
 
 def collect(seed=None, threads=None) -> dict:

@@ -1,11 +1,28 @@
 """Thread control: Numba's thread team does the parallel work; the BLAS runs on one thread.
 
-Why one BLAS thread: OpenBLAS (0.3.31, measured) gives *different bits* for the same product on 1 and
-2 threads at small sizes (300x64 @ 64x128 differs in the last place), which would break ffbench's
-guarantee that a seed gives the same numbers on any thread count.  A single-threaded BLAS is
-bit-reproducible, and it can never oversubscribe the cores that Numba's team is spinning on.
-Importing ffbench therefore limits the BLAS to ``FFBENCH_BLAS_THREADS`` threads (default 1; set it
-to trade reproducibility for BLAS speed).  ``set_threads``/``threads`` set Numba's thread count.
+Why one BLAS thread: OpenBLAS gives *different bits* for the same product on 1 and 2 threads
+(measured, NumPy's OpenBLAS 0.3.31, SkylakeX kernels: 128x784 @ 784x128 in float32 and float64, and
+``np.linalg.qr`` of a 300x300 matrix, differ in the last place), which would break ffbench's guarantee
+that a seed gives the same numbers on any thread count.  A single-threaded BLAS is bit-reproducible, and
+it can never oversubscribe the cores that Numba's team is spinning on.  Importing ffbench therefore
+limits every BLAS loaded by then (NumPy's, which ``ffbench.gemm`` calls, and SciPy's, which
+``ffbench.activations`` loads through ``scipy.special``) to ``FFBENCH_BLAS_THREADS`` threads (default 1;
+set it to trade reproducibility for BLAS speed): ``ffbench/__init__.py`` calls ``limit_blas`` after its
+last import, so a library that ffbench itself loads is never left out.  ``set_threads``/``threads`` set
+Numba's thread count; ``blas_threads`` reports the library ffbench's products run on.
+
+Why the limit is process-wide, not scoped to ffbench's own calls (issue 17): (1) OpenBLAS keeps its
+thread count in one process-global variable; it has no per-call or per-thread setting
+(``openblas_set_num_threads_local`` sets the same global in pthreads builds, e.g. 0.3.27-0.3.32).  A
+"scoped" limit would set and restore that global around each ffbench call, so the user's NumPy code on
+other threads would still be capped while ffbench runs, and a user thread changing the count mid-call
+would silently change ffbench's bits.  (2) ``ffbench.gemm``'s tiles are not the only BLAS use whose
+bits matter: orthogonal initialisation (``np.linalg.qr`` in ``ffbench.init``), the teacher networks of
+``ffbench.data.synthetic`` and the studies' analyses (least squares, norms, products) call NumPy's BLAS
+directly, and their results change with its thread count (the QR above).  A scope would have to wrap
+nearly every public ffbench function, i.e. the user's whole session with ffbench.  So the cap stays
+process-wide, as documented in the README; ``FFBENCH_BLAS_THREADS`` and threadpoolctl's
+``threadpool_limits`` (a context manager) remain the ways to run other BLAS work multi-threaded.
 """
 from __future__ import annotations
 
@@ -18,7 +35,14 @@ from threadpoolctl import threadpool_info, threadpool_limits
 from ._checks import positive_int
 
 BLAS_THREADS = positive_int(int(os.environ.get("FFBENCH_BLAS_THREADS", "1")), "FFBENCH_BLAS_THREADS")
-_BLAS_LIMIT = threadpool_limits(limits=BLAS_THREADS, user_api="blas")
+
+
+def limit_blas() -> None:
+    """Limit every BLAS loaded in this process so far to ``BLAS_THREADS`` threads (threadpoolctl, ~2 ms)."""
+    threadpool_limits(limits=BLAS_THREADS, user_api="blas")
+
+
+limit_blas()  # NumPy's BLAS at once (the rest of ffbench's imports may use it); again at the end of ffbench's import
 
 
 def set_threads(n: int) -> None:
@@ -34,9 +58,12 @@ def get_threads() -> int:
     return numba.get_num_threads()
 
 
-def blas_threads() -> int | None:
-    counts = [p["num_threads"] for p in threadpool_info() if p.get("user_api") == "blas"]
-    return max(counts) if counts else None
+def blas_threads() -> int:
+    """The thread count of the BLAS that ffbench's products run on (NumPy's, see ``ffbench.gemm``);
+    other BLAS libraries in the process (SciPy's, PyTorch's) are reported by ``ffbench.provenance``."""
+    from .gemm import BLAS_PATH
+
+    return next(p["num_threads"] for p in threadpool_info() if p.get("filepath") == BLAS_PATH)
 
 
 @contextlib.contextmanager

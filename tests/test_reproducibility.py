@@ -77,3 +77,26 @@ def test_the_compiled_small_network_path_is_reproducible_across_threads_and_proc
         assert done.returncode == 0, done.stderr[-2000:]
         digests.append(done.stdout.strip())
     assert len(set(digests)) == 1 and len(digests[0]) == 64
+
+
+_BLAS = """
+import json
+import ffbench
+from ffbench.provenance import blas_info
+from ffbench.threads import blas_threads
+print(json.dumps({"ffbench": blas_threads(), "libraries": blas_info()}))
+"""
+
+
+def test_importing_ffbench_limits_every_blas_it_loads_and_provenance_names_its_own():
+    # SciPy's OpenBLAS is loaded by ffbench.activations after ffbench.threads: it must be limited too, and
+    # provenance must say which library ffbench's products use (NumPy's), not the largest count in the process.
+    env = {k: v for k, v in os.environ.items() if k not in ("FFBENCH_BLAS_THREADS", "OPENBLAS_NUM_THREADS",
+                                                             "OMP_NUM_THREADS")}
+    done = subprocess.run([sys.executable, "-c", _BLAS], cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    seen = json.loads(done.stdout)
+    assert seen["ffbench"] == 1
+    assert [lib["num_threads"] for lib in seen["libraries"]] == [1] * len(seen["libraries"])
+    assert [lib["ffbench"] for lib in seen["libraries"]] == [True] + [False] * (len(seen["libraries"]) - 1)
