@@ -59,6 +59,13 @@ class Kernels(NamedTuple):
     gradient: Callable       # (z, da, dz, p): 2-D, dz = da * f'(z)
 
 
+# Where a 2-thread team starts to pay for an activation's kernels (measured on the 2-core machine, serial vs
+# parallel forward/backward side by side): relu's few instructions per element are memory-bound, so only from
+# ~2**17 elements; tanh and its derivative (tens of flops per element) from ~2**15.  The piecewise-linear
+# activations (``homogeneous``: relu, leaky relu) share relu's cost and the others (sigmoid, gelu, silu, elu,
+# softplus ...) at least tanh's; the fused bias and gradient kernels do the same work per element.
+_PIECEWISE_LINEAR_PARALLEL_MIN, _TRANSCENDENTAL_PARALLEL_MIN = 1 << 17, 1 << 15
+
 _COMPILED: dict[str, Kernels] = {}  # name -> kernels, shared by every binding of the parameters
 
 
@@ -116,10 +123,11 @@ class Activation:
         """The four array kernels, generated from ``f`` and ``df`` on first use."""
         if self.name not in _COMPILED:
             n = self.name
-            _COMPILED[n] = Kernels(specialise(_forward_template, f"forward_{n}", _F=self.f),
-                                   specialise(_backward_template, f"backward_{n}", _DF=self.df),
-                                   specialise(_bias_act_template, f"bias_act_{n}", _F=self.f),
-                                   specialise(_act_grad_template, f"act_grad_{n}", _DF=self.df))
+            size = _PIECEWISE_LINEAR_PARALLEL_MIN if self.homogeneous else _TRANSCENDENTAL_PARALLEL_MIN
+            _COMPILED[n] = Kernels(specialise(_forward_template, f"forward_{n}", min_size=size, _F=self.f),
+                                   specialise(_backward_template, f"backward_{n}", min_size=size, _DF=self.df),
+                                   specialise(_bias_act_template, f"bias_act_{n}", min_size=size, _F=self.f),
+                                   specialise(_act_grad_template, f"act_grad_{n}", min_size=size, _DF=self.df))
         return _COMPILED[self.name]
 
     def forward(self, z: np.ndarray) -> np.ndarray:

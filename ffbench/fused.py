@@ -16,7 +16,8 @@ When it runs (``applies``): a plain MLP (no BatchNorm, no dropout), an ``SGD``/`
 optimiser, no gradient clipping and no per-step gradient norms, and small enough that the general path
 would run every kernel serially anyway: each layer's batch x width below ``_kernels.PARALLEL_MIN``, each
 parameter array below it too, and every product a single GEMM tile (or one thread).  Then the compiled
-path does exactly the serial work of the general path, minus the interpreter.  ``ENABLED = False``
+path does exactly the serial work of the general path, minus the interpreter (Adam's update alone goes
+parallel from 2**13 elements in the general path; its loops give the same bits either way).  ``ENABLED = False``
 turns it off (the tests compare both paths this way).
 
 After training through this path the model's gradients hold the last step's, as on the general path,

@@ -34,11 +34,16 @@ from numba import njit, prange
 from ._kernels import by_size
 from ._checks import FLOATS, lookup, positive_int
 
+# Where a 2-thread team starts to pay (measured on the 2-core machine, serial vs parallel loop side by side):
+# SGD's update is a few flops per element and memory-bound, so only from ~2**18 elements; Adam does ~15 flops
+# and a square root per element, so from ~2**13.
+_SGD_PARALLEL_MIN, _ADAM_PARALLEL_MIN = 1 << 18, 1 << 13
+
 # Adam's weight-decay codes: none, L2 added to the gradient (Adam), decoupled shrink (AdamW).
 _NO_DECAY, _L2_DECAY, _DECOUPLED_DECAY = 0, 1, 2
 
 
-@by_size
+@by_size(min_size=_SGD_PARALLEL_MIN)
 def _sgd_kernel(p, g, buf, neg_lr, wd, momentum, one_minus_dampening,
                 decay, use_momentum, first, nesterov):
     r"""One SGD step on 1-D views ``p``, ``g``, ``buf`` (same dtype; ``buf`` unused without momentum).
@@ -70,7 +75,7 @@ def _sgd_kernel(p, g, buf, neg_lr, wd, momentum, one_minus_dampening,
         p[i] = p[i] + neg_lr * d
 
 
-@by_size
+@by_size(min_size=_ADAM_PARALLEL_MIN)
 def _adam_kernel(p, g, m, v, decay_mode, wd, keep, w1, one_minus_w1, lerp_small,
                  beta2, one_minus_beta2, bias_correction2_sqrt, eps, neg_step_size):
     r"""One Adam/AdamW step on 1-D views ``p``, ``g``, ``m``, ``v`` (all one dtype).
