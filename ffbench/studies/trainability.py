@@ -44,8 +44,9 @@ Claims, each derived before looking at our numbers:
   sharp only as a multiple of xi_c, which moves with the budget), so only cells clearly on one side are a test.
   The paper presents the separation as complete; we require ``boundary.fraction`` = 90% of the judged cells
   classified right (each seed's grid gives one fraction; tolerance 3 standard errors over seeds).
-- ``critical_trains_at_every_depth``: at the critical sigma_w^2 (chi_1 = 1, added to the grid) the least
-  accurate depth still beats the trainability threshold (tolerance 3 standard errors over seeds).
+- ``critical_trains_at_every_depth``: at the critical sigma_w^2 (chi_1 = 1, added to the grid) every network
+  of every depth beats the trainability threshold, judged on the least accurate network (no tolerance: the
+  statement is about each network, and 3 standard errors of two seeds could not fail).
 - ``trainable_depth_in_xi_c`` (observation): for each sigma_w^2 off the critical line, the deepest trainable
   depth of the grid divided by xi_c; the paper's value is 6.
 """
@@ -298,17 +299,21 @@ def _claims(config, sigmas, depths, per_seed, bound, threshold, xi, theory_rows,
             note="threshold, band and required fraction from the paper (module docstring); tolerance 3 SE over "
                  "seeds' fractions", not_judged=small or (f"only {judged} cells outside the band: too few to "
                                                          "resolve a 90% fraction" if judged < 10 else "")))
-    # 3. The critical sigma_w^2 trains at every depth.
+    # 3. The critical sigma_w^2 trains at every depth: a statement about every network, so it is judged on the
+    # least accurate one (each network either trains or not); a mean within 3 SE of 2 seeds could not fail.
     i_c = sigmas.index(s_c)
-    worst = int(np.argmin(per_seed[i_c].mean(axis=1)))
-    values = per_seed[i_c, worst]
-    spread = spread_of(values) if seeds >= 2 else None
+    worst, worst_seed = np.unravel_index(int(np.argmin(per_seed[i_c])), per_seed[i_c].shape)
+    spread = spread_of(per_seed[i_c, worst]) if seeds >= 2 else None
     claims.append(claim_greater(
-        "critical_trains_at_every_depth", f"at the critical sigma_w^2 = {s_c:.4f} the least accurate depth "
-        f"(L = {depths[worst]}, of {depths[0]}..{depths[-1]}) trains: accuracy > {threshold:.2f}",
-        float(np.mean(values)), threshold, tolerance=se_tolerance(spread) if spread else 0.0, spread=spread,
-        kind="empirical", source=f"{SOURCE}, Sec. 5 and Fig. 5 (xi_c diverges at chi_1 = 1: any depth trains)",
-        note="tolerance 3 SE over seeds", not_judged=small))
+        "critical_trains_at_every_depth", f"at the critical sigma_w^2 = {s_c:.4f} every network of every depth "
+        f"({depths[0]}..{depths[-1]}) trains: accuracy > {threshold:.2f}; measured: the least accurate one "
+        f"(L = {depths[worst]}, seed {worst_seed})", float(per_seed[i_c, worst, worst_seed]), threshold,
+        spread=spread, kind="empirical",
+        source=f"{SOURCE}, Sec. 5 and Fig. 5 (xi_c diverges at chi_1 = 1: any depth trains)",
+        note="judged per network, no tolerance; spread: the seeds at that depth.  Where it fails it is kept as a "
+             "finding: the paper trains far longer than this step budget, and its Fig. 6 shows the trainable depth "
+             "growing with training time, so a budget this short can leave the deepest critical nets untrained",
+        not_judged=small))
     # 4. Where the budget's boundary lies, in units of xi_c.
     depths_in_xi = []
     for k, s2 in enumerate(sigmas):
