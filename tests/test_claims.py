@@ -28,9 +28,13 @@ def test_observation_and_not_judged_have_no_truth_value():
     unjudged = claim_close("c", "d", 5.0, 1.0, rtol=0.01, not_judged="width 64 < 1024", **SRC)
     assert unjudged.verdict == "not judged" and unjudged.holds is None
     with pytest.raises(ValueError, match="observation"):
-        Claim("x", "d", 1.0, 1.0, 0.0, "close", kind="observation")
+        Claim("x", "d", 1.0, 1.0, 0.0, "close", source="s", kind="observation")
     with pytest.raises(ValueError, match="claim kind"):
         claim_less("x", "d", 1.0, 2.0, source="s", kind="folklore")
+    with pytest.raises(ValueError, match="names its source"):
+        claim_less("x", "d", 1.0, 2.0, kind="bound")
+    with pytest.raises(ValueError, match="names its source"):
+        claim_less("x", "d", 1.0, 2.0, source="Barron 1993, Thm. 1")
     with pytest.raises(ValueError, match="tolerance"):
         claim_less("x", "d", 1.0, 2.0, -1.0, **SRC)
 

@@ -344,13 +344,16 @@ def test_json_conversion_of_numpy_and_nonfinite_values():
         fw.to_jsonable({"c": [1, 2j]})
 
 
+S = {"source": "this study", "kind": "theorem"}
+
+
 def test_claim_relations():
-    assert fw.claim_close("c", "", 1.04, 1.0, rtol=0.05).holds
-    assert not fw.claim_close("c", "", 1.06, 1.0, rtol=0.05).holds
-    assert fw.claim_close("c", "", 1.06, 1.0, rtol=0.05, atol=0.01).tolerance == pytest.approx(0.06)
-    assert fw.claim_less("l", "", 0.2, 0.25).holds and not fw.claim_less("l", "", 0.3, 0.25).holds
-    assert fw.claim_greater("g", "", 2, 1).holds and not fw.claim_greater("g", "", 0.5, 1).holds
-    assert not fw.claim_less("nan", "", float("nan"), 1.0).holds
+    assert fw.claim_close("c", "", 1.04, 1.0, rtol=0.05, **S).holds
+    assert not fw.claim_close("c", "", 1.06, 1.0, rtol=0.05, **S).holds
+    assert fw.claim_close("c", "", 1.06, 1.0, rtol=0.05, atol=0.01, **S).tolerance == pytest.approx(0.06)
+    assert fw.claim_less("l", "", 0.2, 0.25, **S).holds and not fw.claim_less("l", "", 0.3, 0.25, **S).holds
+    assert fw.claim_greater("g", "", 2, 1, **S).holds and not fw.claim_greater("g", "", 0.5, 1, **S).holds
+    assert not fw.claim_less("nan", "", float("nan"), 1.0, **S).holds
     with pytest.raises(ValueError, match="rtol or atol"):
         fw.claim_close("c", "", 1.0, 1.0)
     with pytest.raises(ValueError, match="unknown claim relation"):

@@ -2,9 +2,9 @@
 
 A claim is science, so it carries what a reader needs to sign it:
 
-- ``source``: the exact place it comes from: authors, year, short title and the theorem, equation, figure or
+- ``source`` (required): the exact place it comes from: authors, year, short title and the theorem, equation, figure or
   section; or ``"this study: <which derivation in the module docstring>"``.
-- ``kind``: ``"theorem"`` (follows from a stated result under stated assumptions), ``"bound"`` (an inequality a
+- ``kind`` (required): ``"theorem"`` (follows from a stated result under stated assumptions), ``"bound"`` (an inequality a
   theorem guarantees), ``"empirical"`` (a paper's reported experimental finding, reproduced), or ``"observation"``
   (a measured fact reported and not judged: its verdict is ``"observed"``).
 - ``spread``: for a random quantity, the numbers behind its uncertainty (``spread_of(values)``: n, mean, sd, se).
@@ -76,6 +76,10 @@ class Claim:
         lookup(RELATIONS, self.relation, "claim relation")
         if self.kind:
             lookup(dict.fromkeys(KINDS), self.kind, "claim kind")
+        if not self.source or self.kind not in KINDS:
+            raise ValueError(f"claim {self.name!r}: every claim names its source (paper and theorem, equation, "
+                             f"figure or section, or 'this study: ...') and its kind ({', '.join(KINDS)}); got "
+                             f"source={self.source!r}, kind={self.kind!r}")
         if (self.kind == "observation") != (self.relation == "observed"):
             raise ValueError(f"claim {self.name!r}: an observation (and only one) has relation 'observed'; "
                              "build it with observation()")
