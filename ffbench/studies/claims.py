@@ -2,10 +2,10 @@
 
 A claim is science, so it carries what a reader needs to sign it:
 
-- ``source`` (required): the exact place it comes from: authors, year, short title and the theorem, equation, figure or
-  section; or ``"this study: <which derivation in the module docstring>"``.
-- ``kind`` (required): ``"theorem"`` (follows from a stated result under stated assumptions), ``"bound"`` (an inequality a
-  theorem guarantees), ``"empirical"`` (a paper's reported experimental finding, reproduced), or ``"observation"``
+- ``source`` (required): the exact place it comes from: authors, year, short title and the theorem, equation,
+  figure or section; or ``"this study: <which derivation in the module docstring>"``.
+- ``kind`` (required): ``"theorem"`` (follows from a stated result under stated assumptions), ``"bound"`` (an
+  inequality a theorem guarantees), ``"empirical"`` (a paper's reported experimental finding, reproduced), or ``"observation"``
   (a measured fact reported and not judged: its verdict is ``"observed"``).
 - ``spread``: for a random quantity, the numbers behind its uncertainty (``spread_of(values)``: n, mean, sd, se).
   The tolerance of such a claim is derived from it, by default three standard errors of the mean
