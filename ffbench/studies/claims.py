@@ -5,7 +5,8 @@ A claim is science, so it carries what a reader needs to sign it:
 - ``source`` (required): the exact place it comes from: authors, year, short title and the theorem, equation,
   figure or section; or ``"this study: <which derivation in the module docstring>"``.
 - ``kind`` (required): ``"theorem"`` (follows from a stated result under stated assumptions), ``"bound"`` (an
-  inequality a theorem guarantees), ``"empirical"`` (a paper's reported experimental finding, reproduced), or ``"observation"``
+  inequality a theorem guarantees), ``"empirical"`` (a paper's reported experimental finding, reproduced), or
+  ``"observation"``
   (a measured fact reported and not judged: its verdict is ``"observed"``).
 - ``spread``: for a random quantity, the numbers behind its uncertainty (``spread_of(values)``: n, mean, sd, se).
   The tolerance of such a claim is derived from it, by default three standard errors of the mean
@@ -116,7 +117,8 @@ def claim_close(name, description, measured, predicted, rtol=None, atol=None, *,
     """``measured`` within ``atol + rtol * |predicted|`` of ``predicted``, on either side (give rtol, atol or both)."""
     if rtol is None and atol is None:
         raise ValueError(f"claim {name!r}: claim_close needs rtol or atol")
-    tolerance = (atol or 0.0) + (rtol * abs(float(predicted)) if rtol else 0.0)  # a missing (None) prediction keeps atol
+    # A missing (None) prediction keeps atol alone.
+    tolerance = (atol or 0.0) + (rtol * abs(float(predicted)) if rtol else 0.0)
     return Claim(name, description, measured, predicted, tolerance, "close", source, kind, note, spread, not_judged)
 
 
