@@ -61,11 +61,7 @@ def test_refresh_refuses_quick_and_out_and_keeps_the_blas_kernels(capsys, monkey
     assert "OPENBLAS_CORETYPE" not in env and "last bits" in note
 
 
-# Studies whose render changed on main (issues 12 and 14) before their owners re-ran `ffbench refresh`: their
-# committed figures are older than their code.  Remove a name once its figures/ are refreshed.
-AWAITING_REFRESH: set[str] = set()
-COMMITTED = [pytest.param(p.stem, marks=pytest.mark.xfail(p.stem in AWAITING_REFRESH, reason="figures/ not refreshed"))
-             for p in sorted(FIGURES.glob("*.json")) if p.stem in STUDIES or p.stem in figures.REDRAWERS]
+COMMITTED = [p.stem for p in sorted(FIGURES.glob("*.json")) if p.stem in STUDIES or p.stem in figures.REDRAWERS]
 
 
 @pytest.mark.parametrize("name", COMMITTED)
