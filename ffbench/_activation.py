@@ -64,7 +64,7 @@ class Kernels(NamedTuple):
 # ~2**17 elements; tanh and its derivative (tens of flops per element) from ~2**15.  The piecewise-linear
 # activations (``homogeneous``: relu, leaky relu) share relu's cost and the others (sigmoid, gelu, silu, elu,
 # softplus ...) at least tanh's; the fused bias and gradient kernels do the same work per element.
-_PIECEWISE_LINEAR_PARALLEL_MIN, _TRANSCENDENTAL_PARALLEL_MIN = 1 << 17, 1 << 15
+_PIECEWISE_LINEAR_PARALLEL_MIN, _TRANSCENDENTAL_PARALLEL_MIN = 1 << 15, 1 << 13
 
 _COMPILED: dict[str, Kernels] = {}  # name -> kernels, shared by every binding of the parameters
 

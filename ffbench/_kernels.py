@@ -55,7 +55,10 @@ def _source_digest() -> str:
 
 SOURCE_DIGEST = _source_digest()
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+#: How long an idle OpenMP worker spins before it sleeps (libgomp's ``GOMP_SPINCOUNT``; see above).
+SPIN_COUNT = 3000
+if "OMP_WAIT_POLICY" not in os.environ:
+    os.environ.setdefault("GOMP_SPINCOUNT", str(SPIN_COUNT))
 
 _OVERRIDE = os.environ.get("FFBENCH_PARALLEL_MIN")
 
@@ -107,7 +110,7 @@ def specialise(template, name: str, parallel: bool | str = "auto", min_size: int
     fn.__qualname__ = fn.__name__
     fn.__module__ = template.__module__
     fn.__doc__ = template.__doc__
-    return numba.njit(parallel=bool(parallel), cache=True)(fn)
+    return numba.njit(parallel=bool(parallel), cache=True, error_model="numpy")(fn)
 
 
 def by_size(fn=None, *, min_size: int | None = None):

@@ -20,7 +20,7 @@ from numba import prange
 from ._checks import as_float_array, same_dtype
 from ._kernels import by_size
 from .activations import activation
-from .gemm import matmul
+from .gemm import matmul, matmul_pair
 
 
 @by_size
@@ -30,12 +30,15 @@ def column_sums(dz, out):
     block = 64
     for jb in prange((m + block - 1) // block):
         j0 = jb * block
-        j1 = min(j0 + block, m)
-        for j in range(j0, j1):
-            out[j] = 0.0
+        w = min(j0 + block, m) - j0
+        # A local accumulator: summing into ``out`` directly, LLVM must assume it may alias ``dz`` and
+        # adds one column at a time (0.66 ns per element at 512 x 64, float32, against ~0.1 here).
+        acc = np.zeros(block, out.dtype)
         for i in range(n):
-            for j in range(j0, j1):
-                out[j] += dz[i, j]
+            for j in range(w):
+                acc[j] += dz[i, j0 + j]
+        for j in range(w):
+            out[j0 + j] = acc[j]
 
 
 def _check_xw(X, W):
@@ -85,7 +88,8 @@ def linear_backward(X, W, dY):
 def _param_grads(X, W, dZ):
     db = np.empty(W.shape[1], dtype=W.dtype)
     column_sums(dZ, db)
-    return matmul(dZ, W.T), matmul(X.T, dZ), db
+    dW, dX = matmul_pair(X.T, dZ, None, dZ, W.T, None)
+    return dX, dW, db
 
 
 def linear_act_forward(X, W, b, act="relu", **params):

@@ -29,7 +29,7 @@ from . import fused
 from ._checks import FLOATS, as_float_array, as_rng, positive_int
 from .activations import activation as get_activation
 from .batchnorm import BatchNorm1d
-from .gemm import matmul
+from .gemm import matmul, matmul_pair
 from .init import initializer
 from .linear import column_sums
 from .losses import canonical_name, loss_function
@@ -228,12 +228,13 @@ class MLP:
 
     def _param_grads(self, l, dZ, input_grad, reuse):
         """Fill the gradients of layer l from dL/dZ_l; return dL/d(input of layer l) (None if not wanted)."""
-        matmul(self._inputs[l].T, dZ, out=self.grad_weights[l])
         column_sums(dZ, self.grad_biases[l])
         if not input_grad:
+            matmul(self._inputs[l].T, dZ, out=self.grad_weights[l])
             return None
         W = self.weights[l]
-        return matmul(dZ, W.T, out=self._work(reuse, "dh", l, (dZ.shape[0], W.shape[0])))
+        dh = self._work(reuse, "dh", l, (dZ.shape[0], W.shape[0]))
+        return matmul_pair(self._inputs[l].T, dZ, self.grad_weights[l], dZ, W.T, dh)[1]
 
     def train_step(self, X, y, loss, optimizer) -> float:
         """One step: forward (training mode), loss, backward, ``optimizer.step()``; returns the loss.
