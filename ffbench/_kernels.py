@@ -7,23 +7,37 @@ kernel that applies "some activation" is written once, as a template that calls 
 under a name of its own so that each specialisation gets its own cache file.  The result is an
 ordinary cached ``@njit`` kernel with the activation inlined by LLVM, as fast as a hand-written one.
 
-Serial or parallel: waking Numba's thread team costs microseconds on an idle machine and a whole
-scheduler time slice (milliseconds, measured: ~25 ms per launch at load 8 on 2 cores) on a busy one,
-so a small array is faster on one thread.  ``parallel="auto"`` (the default) compiles both loops and
-runs the parallel one only from ``min_size`` elements up: each kernel family passes its own measured
-crossover (the size from which a 2-thread team beats the serial loop, measured on the 2-core machine,
-float32 and float64 alike within the noise): SGD's update from 2**18 elements, relu-like activations
-from 2**17, tanh and the other transcendental activations from 2**15, Adam from 2**13 (``optim``,
-``_activation``); kernels without a measurement of their own use ``PARALLEL_MIN`` (32768 = 2**15).
-``FFBENCH_PARALLEL_MIN``, when set, overrides every kernel's threshold.  Both loops evaluate the same
-scalar code element by element, so the choice never changes a bit.
+Serial or parallel: handing a loop to Numba's thread team costs a few microseconds while its workers
+spin and ~40 us once they sleep (a futex wake-up on this VM), so a small array is faster on one thread.
+``parallel="auto"`` (the default) compiles both loops and runs the parallel one only from ``min_size``
+elements up: each kernel family passes its own measured crossover (the size from which a 2-thread team
+beats the serial loop, measured on the 2-core machine with the spinning team below, float32): SGD's
+update from 2**18 elements, relu-like activations from 2**15, tanh and the other transcendental
+activations from 2**13, Adam from 2**13 (``optim``, ``_activation``); kernels without a measurement of
+their own use ``PARALLEL_MIN`` (32768 = 2**15).  ``FFBENCH_PARALLEL_MIN``, when set, overrides every
+kernel's threshold.  Both loops evaluate the same scalar code element by element, so the choice never
+changes a bit.  Kernels compile with ``error_model="numpy"``: a float division then has no zero-divisor
+branch, which kept LLVM from vectorising the serial loops (Adam's serial update: 27 -> 4.9 us at 8192
+float32 elements, the same bits).
 
-How the team waits: importing ffbench sets ``OMP_WAIT_POLICY=PASSIVE`` unless it is already set (it
-must be set before Numba starts its OpenMP runtime).  With the default (spinning) policy an idle worker
-busy-waits; when another process holds the second core it spins on the main thread's core instead, for a
-whole time slice at every launch.  Measured on the 2-core machine (load ~1.5, 64x256 2-layer step,
-2 threads): 16.0 ms per step spinning, 0.62 ms passive, 0.59 ms serial.  On an idle machine passive
-waiting costs ~10 us more per parallel launch (a futex wake-up), which ``PARALLEL_MIN`` amortises.
+How the team waits: importing ffbench sets ``GOMP_SPINCOUNT`` to ``SPIN_COUNT`` unless
+``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT`` is already set (it must be set before Numba starts its OpenMP
+runtime): an idle worker spins that long (~60 us here) for the next launch, then sleeps.  A training step
+launches the team every few tens of microseconds, so the workers are awake at each launch; a bounded spin
+keeps the cost on a busy machine bounded too.  Measured, float32 SGD steps on 2 threads (ms per step;
+"busy": another process spinning on one of the 2 cores):
+
+    ===================  =======  =====  =====  ======  ===============
+    GOMP_SPINCOUNT       passive  1000   3000   10000   (passive busy,
+                                                          3000 busy)
+    ===================  =======  =====  =====  ======  ===============
+    512 x 64 x 8 tanh    3.26     1.55   1.50   1.34    2.06, 6.29
+    64 x 256 x 8 relu    3.32     2.21   1.89   1.84    2.98, 5.44
+    512 x 256 x 2 relu   2.95     2.50   2.56   2.43    4.55, 6.07
+    ===================  =======  =====  =====  ======  ===============
+
+On a machine shared with other work, run ffbench on one thread (``--threads 1``, the default of study
+workers) or set ``OMP_WAIT_POLICY=PASSIVE`` (workers sleep at once: no spinning at all).
 """
 from __future__ import annotations
 
@@ -58,7 +72,7 @@ SOURCE_DIGEST = _source_digest()
 #: How long an idle OpenMP worker spins before it sleeps (libgomp's ``GOMP_SPINCOUNT``; see above).
 SPIN_COUNT = 3000
 if "OMP_WAIT_POLICY" not in os.environ:
-    os.environ.setdefault("GOMP_SPINCOUNT", str(SPIN_COUNT))
+    os.environ.setdefault("GOMP_SPINCOUNT", str(SPIN_COUNT))  # also read by libgomp only at its start
 
 _OVERRIDE = os.environ.get("FFBENCH_PARALLEL_MIN")
 

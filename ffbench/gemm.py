@@ -2,11 +2,10 @@ r"""Deterministic matrix products on every core: ``out = a @ b``, tiled by the s
 
 Why not the BLAS's own threads: OpenBLAS gives different bits for the same product on 1 and 2 threads
 (see ``ffbench.threads``).  Here every product is cut into tiles that depend on its *shape only*, each
-tile is one single-threaded ``cblas_?gemm`` call made from compiled code without the GIL, and the tiles
-are dealt round-robin to as many threads as ffbench may use (``numba.get_num_threads()``): the calling
-thread and a pool of Python threads.  A tile computes its block of ``out`` completely, with the same
-call whichever thread runs it, so 1, 2 or 64 threads give the same bits (``tests/test_gemm.py`` runs 8
-threads against 1).
+tile is one single-threaded ``cblas_?gemm`` call made from compiled code, and the tiles are shared out
+over Numba's thread team (a ``prange`` over the tiles, ``numba.get_num_threads()`` threads).  A tile
+computes its block of ``out`` completely, with the same call whichever thread runs it, so 1, 2 or 64
+threads give the same bits (``tests/test_gemm.py`` runs 8 threads against 1).
 
 The tiling rule (``tiles``): split the longer side of ``out`` (its rows, or its columns when it has
 more columns) into ``T`` equal tiles, ``T`` the largest power of two (at most ``MAX_TILES``) that keeps
@@ -15,13 +14,33 @@ every tile at least ``MIN_WORK`` multiply-adds and at least ``MIN_EXTENT`` rows/
 exceeds ``SHARED_CACHE`` elements.  A power of two divides evenly among 2, 4, 8... threads; larger
 products get more tiles, up to 64 threads; small ones stay whole.  Why these numbers (float32,
 OpenBLAS 0.3.31): a single-threaded call runs ~90-125 GFLOP/s from 64 x 256 x 256 up, so a tile of
-``MIN_WORK`` = 2**21 multiply-adds takes ~40 us, well above the ~10-20 us of handing it to another
-thread; each tile repacks the shared operand, which is cheap while it sits in cache but not beyond:
-measured on a quiet 16-core machine, 2048^3 in 64-row tiles ran at 110 GFLOP/s against 160 for one
-whole call (16 MB of ``b`` repacked 32 times), hence 4x longer tiles there (~12% repacking, by the same
-count).  The Numba thread team cannot run these tiles: a ``prange`` over BLAS calls measured no
-speed-up at all on that machine (110 GFLOP/s on 1 to 16 threads), while Python threads calling the
-same BLAS on row halves reached 224 / 429 / 739 GFLOP/s on 2 / 4 / 8 threads.
+``MIN_WORK`` = 2**21 multiply-adds takes ~40 us, well above the cost of handing it to another thread
+(a few us to a spinning team, ~40 us to a sleeping one on this VM); each tile repacks the shared
+operand, which is cheap while it sits in cache but not beyond: measured on a quiet 16-core machine,
+2048^3 in 64-row tiles ran at 110 GFLOP/s against 160 for one whole call (16 MB of ``b`` repacked 32
+times), hence 4x longer tiles there (~12% repacking, by the same count).  The rule is also what the
+committed records were computed with: a product cut differently gives other bits (OpenBLAS's kernels
+for a block depend on its size), so changing it means recomputing every record.
+
+Who runs the tiles (measured on the 2-core AMD EPYC VM, float32, 2 threads, median us): the thread team,
+in one ``prange`` launch per product, against the Python thread pool used before (a ``submit`` per tile,
+each worker taking the GIL to enter the compiled call):
+
+    =================  =====  ==========  ======  =====================
+    product m x k x n  tiles  1 thread    pool    team (prange)
+    =================  =====  ==========  ======  =====================
+    64 x 256 x 256     2      90          99      49   (172 GFLOP/s)
+    512 x 256 x 256    8      694         411     345
+    64 x 1024 x 1024   16     1819        1031    897
+    512 x 1024 x 1024  4      10668       5544    5459
+    2048^3             8      178777      89403   89281 (192 GFLOP/s)
+    =================  =====  ==========  ======  =====================
+
+(An earlier measurement on a 16-core machine found no speed-up from a ``prange`` over BLAS calls; that
+was with the team's workers sleeping between launches (``OMP_WAIT_POLICY=PASSIVE``), see
+``ffbench._kernels`` for how the team waits now.)  The backward pass's two products, dW = X^T dZ and
+dX = dZ W^T, are independent: ``matmul_pair`` runs them side by side when each is one tile, which
+halves their time on small layers (512 x 64 x 64: 97 -> 56 us on 2 threads).
 
 Every product goes through the same BLAS entry point: ffbench calls NumPy's own OpenBLAS
 (``cblas_sgemm``/``cblas_dgemm`` found by threadpoolctl) directly from compiled code, never through

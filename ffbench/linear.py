@@ -23,11 +23,15 @@ from .activations import activation
 from .gemm import matmul, matmul_pair
 
 
-@by_size
-def column_sums(dz, out):
-    """out[j] = sum_i dz[i, j], each column summed serially in row order (deterministic)."""
+_COLUMN_BLOCK = 64  # columns per parallel task (their accumulators stay in L1)
+
+
+@by_size(min_size=1 << 16)
+def column_sums_kernel(dz, out):
+    """out[j] = sum_i dz[i, j] for dz (n, m), out (m,): each column summed serially in row order
+    (deterministic), blocks of ``_COLUMN_BLOCK`` columns in parallel."""
     n, m = dz.shape
-    block = 64
+    block = _COLUMN_BLOCK
     for jb in prange((m + block - 1) // block):
         j0 = jb * block
         w = min(j0 + block, m) - j0
@@ -39,6 +43,14 @@ def column_sums(dz, out):
                 acc[j] += dz[i, j0 + j]
         for j in range(w):
             out[j0 + j] = acc[j]
+
+
+def column_sums(dz, out):
+    """``column_sums_kernel``, on one thread when there is only one block of columns to share out."""
+    if dz.shape[1] <= _COLUMN_BLOCK:
+        column_sums_kernel.serial(dz, out)
+    else:
+        column_sums_kernel(dz, out)
 
 
 def _check_xw(X, W):
