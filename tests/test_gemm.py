@@ -72,6 +72,26 @@ def test_one_and_two_threads_give_the_same_bits(shape):
     assert np.array_equal(one, two)
 
 
+# (dW, dX) pairs of a layer: batch x fan_in -> fan_out (one tile each; one tiled, one not; both tiled)
+PAIRS = [(64, 64, 64), (32, 2, 16), (512, 64, 256), (512, 256, 256), (64, 1024, 1024)]
+
+
+@pytest.mark.parametrize("count", [1, 2])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layer", PAIRS)
+def test_a_pair_of_products_gives_the_bits_of_two_products(layer, dtype, count):
+    """The backward pass's dW = X^T dZ and dX = dZ W^T side by side, as ``matmul`` computes each."""
+    batch, fan_in, fan_out = layer
+    X, W = _operands(batch, fan_in, fan_out, dtype)
+    dZ = _operands(batch, fan_out, 1, dtype, seed=1)[0]
+    dW, dX = np.empty_like(W), np.empty_like(X)
+    with threads(count):
+        got = gemm.matmul_pair(X.T, dZ, dW, dZ, W.T, dX)
+    assert got[0] is dW and got[1] is dX
+    with threads(1):
+        assert np.array_equal(dW, gemm.matmul(X.T, dZ)) and np.array_equal(dX, gemm.matmul(dZ, W.T))
+
+
 _EIGHT = """
 import sys, numpy as np
 from ffbench import gemm
@@ -82,6 +102,7 @@ out = []
 for m, k, n in [(512, 256, 512), (64, 1024, 2048), (2048, 256, 64)]:
     a, b = rng.standard_normal((m, k)).astype(np.float32), rng.standard_normal((k, n)).astype(np.float32)
     out += [gemm.matmul(a, b), gemm.matmul(a.T.copy().T, b), gemm.matmul(b.T, a.T)]
+    out += gemm.matmul_pair(a.T, a, None, a, b, None)
 np.savez(sys.argv[2], *out)
 """
 

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from ffbench import activation, optim
-from ffbench._kernels import PARALLEL_MIN
+from ffbench._kernels import PARALLEL_MIN, SPIN_COUNT
+from ffbench.linear import column_sums_kernel
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 
@@ -23,9 +24,10 @@ def test_each_kernel_family_has_its_measured_threshold():
     assert optim._sgd_kernel.min_size == 1 << 18
     assert optim._adam_kernel.min_size == 1 << 13
     for name in ("relu", "leaky_relu"):
-        assert {k.min_size for k in activation(name).kernels} == {1 << 17}
-    for name in ("tanh", "gelu", "silu"):
         assert {k.min_size for k in activation(name).kernels} == {1 << 15}
+    for name in ("tanh", "gelu", "silu"):
+        assert {k.min_size for k in activation(name).kernels} == {1 << 13}
+    assert column_sums_kernel.min_size == 1 << 16
     assert PARALLEL_MIN == 1 << 15
 
 
@@ -67,3 +69,19 @@ def test_serial_and_parallel_loops_give_the_same_bits(dtype):
                     assert a.tobytes() == b.tobytes(), name
     finally:
         numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+
+
+@pytest.mark.parametrize("environment, expected", [
+    ({}, ("", str(SPIN_COUNT))),                                              # ffbench's bounded spin
+    ({"OMP_WAIT_POLICY": "PASSIVE"}, ("PASSIVE", "")),                        # the user's policy is kept
+    ({"GOMP_SPINCOUNT": "50"}, ("", "50")),                                   # and the user's spin count
+])
+def test_the_thread_team_spins_a_bounded_time_unless_the_user_says_otherwise(environment, expected):
+    """libgomp reads these when Numba starts it, after ffbench's import: ffbench sets a bounded spin only
+    where the user chose no waiting policy (see ``ffbench._kernels``)."""
+    code = "import os, ffbench; print(os.environ.get('OMP_WAIT_POLICY', ''), os.environ.get('GOMP_SPINCOUNT', ''), sep=',')"
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300,
+                          env={**env, **environment})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert tuple(done.stdout.strip().split(",")) == expected
