@@ -29,11 +29,10 @@ from __future__ import annotations
 import functools
 import math
 
-import numba
 import numpy as np
 from numba import njit
 
-from ._kernels import PARALLEL_MIN, specialise
+from ._kernels import PARALLEL_MIN, specialise, team_size
 from .gemm import matmul_serial, tiles
 from .activations import activation
 from .linear import column_sums_kernel
@@ -172,7 +171,7 @@ def applies(model, optimizer, batch_size: int, clip_norm=None, record_grad_norms
         return False
     if any(not (w.flags.c_contiguous and w.flags.writeable) for w in model.weights):
         return False
-    return _small(tuple(model.sizes), batch_size, numba.get_num_threads() == 1)
+    return _small(tuple(model.sizes), batch_size, team_size() == 1)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -187,6 +186,9 @@ def _small(sizes, batch_size, one_thread):
     return one_thread or all(tiles(*s)[1].size == 2 for s in shapes)
 
 
+_SCALAR_KINDS: dict[type, tuple[list[int], list[int]]] = {}  # optimiser class -> (float, flag) positions
+
+
 def _scalar_table(optimizer, steps: int):
     """The optimiser's ``_scalars`` for each of the next ``steps`` steps, split by type into a float
     table (steps, *) of the parameters' dtype and an integer table of its flags and codes."""
@@ -197,10 +199,24 @@ def _scalar_table(optimizer, steps: int):
         optimizer._prepare()
         rows.append(optimizer._scalars)
     optimizer.steps = start
-    floats = [k for k, v in enumerate(rows[0]) if isinstance(v, np.floating)]
-    flags = [k for k in range(len(rows[0])) if k not in floats]
+    kind = type(optimizer)
+    if kind not in _SCALAR_KINDS:
+        floats = [k for k, v in enumerate(rows[0]) if isinstance(v, np.floating)]
+        _SCALAR_KINDS[kind] = floats, [k for k in range(len(rows[0])) if k not in floats]
+    floats, flags = _SCALAR_KINDS[kind]
     return (np.array([[row[k] for k in floats] for row in rows], optimizer.dtype),
             np.array([[row[k] for k in flags] for row in rows], np.int64))
+
+
+_IN_ORDER: dict[int, np.ndarray] = {}
+
+
+def in_order(n: int) -> np.ndarray:
+    """``np.arange(n)[None]``: one epoch of ``n`` rows in order (what ``MLP.train_step`` trains on),
+    made once per ``n`` (never written: the compiled path only reads its orders)."""
+    if n not in _IN_ORDER:
+        _IN_ORDER[n] = np.arange(n)[None]
+    return _IN_ORDER[n]
 
 
 def _static_arguments(model, optimizer):

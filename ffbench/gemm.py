@@ -55,11 +55,11 @@ from __future__ import annotations
 
 import ctypes
 import llvmlite.binding as llvm
-import numba
 import numpy as np
 from numba import njit, prange, types
 from threadpoolctl import threadpool_info
 
+from ._kernels import team_size
 from .threads import BLAS_THREADS
 
 MIN_EXTENT = 64
@@ -226,7 +226,7 @@ def matmul(a, b, out=None):
     a, b, out = _prepare(a, b, out)
     if BLAS_THREADS > 1:  # the user traded reproducibility for the BLAS's own threads
         return np.matmul(a, b, out=out)
-    if numba.get_num_threads() > 1:
+    if team_size() > 1:
         _matmul_team(a, b, out)
     else:
         matmul_serial(a, b, out)
@@ -241,7 +241,7 @@ def matmul_pair(a1, b1, out1, a2, b2, out2):
     a2, b2, out2 = _prepare(a2, b2, out2)
     if BLAS_THREADS > 1:
         return np.matmul(a1, b1, out=out1), np.matmul(a2, b2, out=out2)
-    if numba.get_num_threads() > 1:
+    if team_size() > 1:
         _matmul_pair_team(a1, b1, out1, a2, b2, out2)
     else:
         matmul_serial(a1, b1, out1)

@@ -156,3 +156,25 @@ def canonical_name(name: str) -> str:
 def loss_function(name: str):
     """The loss called ``name`` (aliases: cross_entropy, ce, bce)."""
     return LOSSES[canonical_name(name)]
+
+
+def check_targets(y, loss: str, n: int, d_out: int, dtype):
+    """``y`` checked for ``loss`` (its canonical name) and ``n`` rows of a model with ``d_out`` outputs:
+    int64 labels (n,) for softmax cross-entropy, else finite (n, d_out) targets of ``dtype``."""
+    if loss == "softmax_cross_entropy":
+        y = np.asarray(y)
+        if y.dtype.kind not in "iu":
+            raise TypeError(f"labels for softmax_cross_entropy must be integers, got dtype {y.dtype}")
+        if y.shape != (n,):
+            raise ValueError(f"y has shape {y.shape} but X has {n} rows; labels must have shape ({n},)")
+        if y.size and (y.min() < 0 or y.max() >= d_out):
+            raise ValueError(f"labels must be in [0, {d_out}) for a model with {d_out} outputs, "
+                             f"got values in [{y.min()}, {y.max()}]")
+        return y.astype(np.int64)
+    y = as_float_array(y, "y", ndim=(1, 2), dtype=dtype)
+    y = y.reshape(-1, 1) if y.ndim == 1 else y
+    if y.shape != (n, d_out):
+        raise ValueError(f"y has shape {y.shape} but the model gives ({n}, {d_out}) for X's {n} rows")
+    if not np.isfinite(y).all():
+        raise ValueError("y contains NaN or inf")
+    return y

@@ -30,9 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._checks import as_rng, lookup, positive_int
-from .losses import canonical_name, loss_function
+from .losses import canonical_name, check_targets, loss_function
 from .optim import Adam, clip_grad_norm
-from .train import _check_targets
 
 __all__ = ["LR_RULES", "LRFinderResult", "lr_find", "plot_lr_find"]
 
@@ -118,7 +117,7 @@ def lr_find(model, X, y, loss="mse", optimizer=None, start_lr=1e-7, end_lr=10.0,
     loss_fn = loss_function(loss)
     X = model.check_input(X)
     n = X.shape[0]
-    y = _check_targets(y, loss, n, model.sizes[-1], model.dtype)
+    y = check_targets(y, loss, n, model.sizes[-1], model.dtype)
     start_lr, end_lr = float(start_lr), float(end_lr)
     if not (math.isfinite(start_lr) and math.isfinite(end_lr) and 0.0 < start_lr < end_lr):
         raise ValueError(f"need 0 < start_lr < end_lr, both finite; got {start_lr}, {end_lr}")

@@ -32,7 +32,7 @@ from .batchnorm import BatchNorm1d
 from .gemm import matmul, matmul_pair
 from .init import initializer
 from .linear import column_sums
-from .losses import canonical_name, loss_function
+from .losses import canonical_name, check_targets, loss_function
 
 NORMS = (None, "batch")
 _IDENTITY = get_activation("identity")  # the last layer, and the bias before a BatchNorm
@@ -241,11 +241,10 @@ class MLP:
 
         A small network takes the compiled path (``ffbench.fused``): the same bits in one call."""
         if fused.applies(self, optimizer, len(X)):
-            from .train import _check_targets
             X = self.check_input(X)
             loss = canonical_name(loss)
-            y = _check_targets(y, loss, X.shape[0], self.sizes[-1], self.dtype)
-            return float(fused.run(self, X, y, loss, optimizer, np.arange(X.shape[0])[None], X.shape[0],
+            y = check_targets(y, loss, X.shape[0], self.sizes[-1], self.dtype)
+            return float(fused.run(self, X, y, loss, optimizer, fused.in_order(X.shape[0]), X.shape[0],
                                    stop_on_nonfinite=False)[0])
         value, grad = loss_function(loss)(self._forward(self.check_input(X), True, reuse=True), y)
         self._backward(grad, input_grad=False, reuse=True)

@@ -14,7 +14,7 @@ import numpy as np
 
 from . import fused
 from ._checks import as_float_array, as_rng, positive_int
-from .losses import canonical_name, loss_function
+from .losses import canonical_name, check_targets, loss_function
 from .optim import ReduceLROnPlateau, SGD, clip_grad_norm
 
 
@@ -51,26 +51,6 @@ class History:
         return f"History({', '.join(parts)})"
 
 
-def _check_targets(y, loss: str, n: int, d_out: int, dtype):
-    if loss == "softmax_cross_entropy":
-        y = np.asarray(y)
-        if y.dtype.kind not in "iu":
-            raise TypeError(f"labels for softmax_cross_entropy must be integers, got dtype {y.dtype}")
-        if y.shape != (n,):
-            raise ValueError(f"y has shape {y.shape} but X has {n} rows; labels must have shape ({n},)")
-        if y.size and (y.min() < 0 or y.max() >= d_out):
-            raise ValueError(f"labels must be in [0, {d_out}) for a model with {d_out} outputs, "
-                             f"got values in [{y.min()}, {y.max()}]")
-        return y.astype(np.int64)
-    y = as_float_array(y, "y", ndim=(1, 2), dtype=dtype)
-    y = y.reshape(-1, 1) if y.ndim == 1 else y
-    if y.shape != (n, d_out):
-        raise ValueError(f"y has shape {y.shape} but the model gives ({n}, {d_out}) for X's {n} rows")
-    if not np.isfinite(y).all():
-        raise ValueError("y contains NaN or inf")
-    return y
-
-
 def train(model, X, y, loss="mse", optimizer=None, scheduler=None, epochs=10, batch_size=32, shuffle=True,
           seed=0, clip_norm=None, record_grad_norms=False, callback=None) -> History:
     """Train ``model`` in place on ``X`` (n, d_in) and ``y`` and return the ``History``.
@@ -86,7 +66,7 @@ def train(model, X, y, loss="mse", optimizer=None, scheduler=None, epochs=10, ba
     loss_fn = loss_function(loss)
     X = model.check_input(X)
     n = X.shape[0]
-    y = _check_targets(y, loss, n, model.sizes[-1], model.dtype)
+    y = check_targets(y, loss, n, model.sizes[-1], model.dtype)
     epochs = positive_int(epochs, "epochs")
     batch_size = min(positive_int(batch_size, "batch_size"), n)
     if model.norm == "batch" and n < 2:
