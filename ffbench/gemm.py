@@ -115,28 +115,47 @@ def _layout(x):
     return 0, 0
 
 
-@njit(cache=True, nogil=True)
-def blas_gemm(a, b, out):
-    """``out = a @ b`` by one single-threaded CBLAS call; ``a`` (m, k), ``b`` (k, n), ``out`` (m, n).
+_JOB = 12  # a job row: itemsize, transA, transB, m, n, k, A, lda, B, ldb, C, ldc (pointers as integers)
 
-    ``a`` and ``b`` may be transposed views (one unit stride each; ``blas_ready`` checks), ``out`` has
-    unit column stride; one float dtype throughout."""
+
+@njit(cache=True, nogil=True)
+def _job(a, b, out, job):
+    """Describe ``out = a @ b`` as one CBLAS call in ``job`` (int64, (_JOB,)); ``a`` (m, k), ``b`` (k, n),
+    ``out`` (m, n).  Returns False when there is nothing to call: an empty ``out``, or k = 0 (``out``
+    is zeroed here).  ``a`` and ``b`` may be transposed views (one unit stride each; ``blas_ready``
+    checks), ``out`` has unit column stride; one float dtype throughout."""
     m, k = a.shape
     n = b.shape[1]
     if m == 0 or n == 0:
-        return
+        return False
     if k == 0:
         out[:, :] = 0.0
-        return
+        return False
     ta, lda = _layout(a)
     tb, ldb = _layout(b)
     ldc = out.strides[0] // out.itemsize if m > 1 else n
-    if out.itemsize == 4:
-        _SGEMM(_ROW_MAJOR, ta, tb, m, n, k, np.float32(1.0), a.ctypes.data, lda, b.ctypes.data, ldb,
-               np.float32(0.0), out.ctypes.data, ldc)
+    job[0], job[1], job[2], job[3], job[4], job[5] = out.itemsize, ta, tb, m, n, k
+    job[6], job[7], job[8], job[9], job[10], job[11] = a.ctypes.data, lda, b.ctypes.data, ldb, out.ctypes.data, ldc
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _call(job):
+    """The single-threaded CBLAS call that ``job`` describes (C = 1 * op(A) op(B) + 0 * C)."""
+    if job[0] == 4:
+        _SGEMM(_ROW_MAJOR, job[1], job[2], job[3], job[4], job[5], np.float32(1.0), job[6], job[7], job[8],
+               job[9], np.float32(0.0), job[10], job[11])
     else:
-        _DGEMM(_ROW_MAJOR, ta, tb, m, n, k, 1.0, a.ctypes.data, lda, b.ctypes.data, ldb, 0.0,
-               out.ctypes.data, ldc)
+        _DGEMM(_ROW_MAJOR, job[1], job[2], job[3], job[4], job[5], 1.0, job[6], job[7], job[8], job[9], 0.0,
+               job[10], job[11])
+
+
+@njit(cache=True, nogil=True)
+def blas_gemm(a, b, out):
+    """``out = a @ b`` by one single-threaded CBLAS call (see ``_job`` for the operands)."""
+    job = np.empty(_JOB, np.int64)
+    if _job(a, b, out, job):
+        _call(job)
 
 
 @njit(cache=True, nogil=True)
@@ -158,54 +177,48 @@ def tiles(m, n, k):
 
 
 @njit(cache=True, nogil=True)
-def _tile(a, b, out, axis, bounds, t):
-    """Tile ``t`` of ``bounds``: one BLAS call computing its block of ``out`` completely."""
-    lo, hi = bounds[t], bounds[t + 1]
-    if axis == 0:
-        blas_gemm(a[lo:hi], b, out[lo:hi])
-    else:
-        blas_gemm(a, b[:, lo:hi], out[:, lo:hi])
+def _plan(a, b, out, jobs, start):
+    """Write the calls of ``out = a @ b``'s tiles into rows ``start, start + 1, ...`` of ``jobs``
+    (int64, (rows, _JOB)); return the row after the last.  Compiled per operand layout, but serial
+    (cheap to compile); the team runs the jobs through one signature (``_run_team``)."""
+    axis, bounds = tiles(a.shape[0], b.shape[1], a.shape[1])
+    j = start
+    for t in range(bounds.size - 1):
+        lo, hi = bounds[t], bounds[t + 1]
+        if axis == 0:
+            j += _job(a[lo:hi], b, out[lo:hi], jobs[j])
+        else:
+            j += _job(a, b[:, lo:hi], out[:, lo:hi], jobs[j])
+    return j
+
+
+@njit(cache=True, nogil=True)
+def _run_serial(jobs, lo, hi):
+    for j in range(lo, hi):
+        _call(jobs[j])
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _run_team(jobs, lo, hi):
+    """Jobs ``lo:hi`` shared out over Numba's thread team (a static schedule: on 2 threads, the first
+    half on one thread and the second on the other).  One signature for every product, layout and
+    dtype: a ``parallel=True`` function takes ~3 s to compile, so it is compiled once, not per layout."""
+    for j in prange(lo, hi):
+        _call(jobs[j])
 
 
 @njit(cache=True, nogil=True)
 def matmul_serial(a, b, out):
     """``out = a @ b`` tile by tile on the calling thread (from compiled code; operands BLAS-ready)."""
-    axis, bounds = tiles(a.shape[0], b.shape[1], a.shape[1])
-    for t in range(bounds.size - 1):
-        _tile(a, b, out, axis, bounds, t)
+    jobs = np.empty((MAX_TILES, _JOB), np.int64)
+    _run_serial(jobs, 0, _plan(a, b, out, jobs, 0))
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def _matmul_team(a, b, out):
-    """``matmul_serial`` with the tiles shared out over Numba's thread team (one product whole when it
-    is one tile: no team launch)."""
-    axis, bounds = tiles(a.shape[0], b.shape[1], a.shape[1])
-    if bounds.size == 2:
-        blas_gemm(a, b, out)
-        return
-    for t in prange(bounds.size - 1):
-        _tile(a, b, out, axis, bounds, t)
-
-
-@njit(cache=True, nogil=True, parallel=True)
-def _matmul_pair_team(a1, b1, out1, a2, b2, out2):
-    """Two independent products on the thread team: side by side when each is one tile (then neither
-    could use a second thread alone), else one after the other, each with its tiles shared out (two
-    products running side by side, each on its own thread, measured slower than that: 1.00 vs 0.86 ms
-    for the 512 x 256 x 256 pair on 2 threads, the two halves competing for memory bandwidth)."""
-    axis1, bounds1 = tiles(a1.shape[0], b1.shape[1], a1.shape[1])
-    axis2, bounds2 = tiles(a2.shape[0], b2.shape[1], a2.shape[1])
-    if bounds1.size == 2 and bounds2.size == 2:
-        for t in prange(2):
-            if t == 0:
-                blas_gemm(a1, b1, out1)
-            else:
-                blas_gemm(a2, b2, out2)
-        return
-    for t in prange(bounds1.size - 1):
-        _tile(a1, b1, out1, axis1, bounds1, t)
-    for t in prange(bounds2.size - 1):
-        _tile(a2, b2, out2, axis2, bounds2, t)
+def _run(jobs, lo, hi):
+    if hi - lo > 1 and team_size() > 1:
+        _run_team(jobs, lo, hi)
+    else:
+        _run_serial(jobs, lo, hi)
 
 
 def blas_ready(x) -> np.ndarray:
@@ -226,24 +239,28 @@ def matmul(a, b, out=None):
     a, b, out = _prepare(a, b, out)
     if BLAS_THREADS > 1:  # the user traded reproducibility for the BLAS's own threads
         return np.matmul(a, b, out=out)
-    if team_size() > 1:
-        _matmul_team(a, b, out)
-    else:
-        matmul_serial(a, b, out)
+    jobs = np.empty((MAX_TILES, _JOB), np.int64)
+    _run(jobs, 0, _plan(a, b, out, jobs, 0))
     return out
 
 
 def matmul_pair(a1, b1, out1, a2, b2, out2):
-    """``out1 = a1 @ b1`` and ``out2 = a2 @ b2`` (two independent products, as ``matmul``), computed
-    side by side on the thread team: the backward pass's dW = X^T dZ and dX = dZ W^T, which are
-    often one tile each.  The same bits as two ``matmul`` calls; returns ``(out1, out2)``."""
+    """``out1 = a1 @ b1`` and ``out2 = a2 @ b2`` (two independent products, as ``matmul``): the backward
+    pass's dW = X^T dZ and dX = dZ W^T.  Side by side on the thread team when each is one tile (then
+    neither could use a second thread alone: 512 x 64 x 64, 97 -> 56 us on 2 threads), else one after
+    the other with each one's tiles shared out (two tiled products side by side, each on its own
+    thread, measured slower: 1.00 vs 0.86 ms for the 512 x 256 x 256 pair on 2 threads, the two
+    competing for memory bandwidth).  The same bits as two ``matmul`` calls; returns ``(out1, out2)``."""
     a1, b1, out1 = _prepare(a1, b1, out1)
     a2, b2, out2 = _prepare(a2, b2, out2)
     if BLAS_THREADS > 1:
         return np.matmul(a1, b1, out=out1), np.matmul(a2, b2, out=out2)
-    if team_size() > 1:
-        _matmul_pair_team(a1, b1, out1, a2, b2, out2)
+    jobs = np.empty((2 * MAX_TILES, _JOB), np.int64)
+    middle = _plan(a1, b1, out1, jobs, 0)
+    end = _plan(a2, b2, out2, jobs, middle)
+    if middle == 1 and end == 2:
+        _run(jobs, 0, 2)
     else:
-        matmul_serial(a1, b1, out1)
-        matmul_serial(a2, b2, out2)
+        _run(jobs, 0, middle)
+        _run(jobs, middle, end)
     return out1, out2
