@@ -51,8 +51,8 @@ from numba.np.ufunc import parallel as numba_parallel
 import numpy as np
 
 #: The modules whose functions end up inside compiled kernels (a new kernel module joins this list).
-KERNEL_MODULES = ("_activation", "_kernels", "activations", "batchnorm", "fastmath", "fused", "gemm", "linear", "losses",
-                  "optim")
+KERNEL_MODULES = ("_activation", "_kernels", "activations", "activations_f32", "batchnorm", "fastmath", "fused",
+                  "gemm", "linear", "losses", "optim")
 
 
 def _source_digest() -> str:
