@@ -23,7 +23,7 @@ committed records were computed with: a product cut differently gives other bits
 for a block depend on its size), so changing it means recomputing every record.
 
 Who runs the tiles (measured on the 2-core AMD EPYC VM, float32, 2 threads, median us): the thread team,
-in one ``prange`` launch per product, against the Python thread pool used before (a ``submit`` per tile,
+one launch of ``_run_team`` per product, against the Python thread pool used before (a ``submit`` per tile,
 each worker taking the GIL to enter the compiled call):
 
     =================  =====  ==========  ======  =====================
@@ -36,9 +36,10 @@ each worker taking the GIL to enter the compiled call):
     2048^3             8      178777      89403   89281 (192 GFLOP/s)
     =================  =====  ==========  ======  =====================
 
-(An earlier measurement on a 16-core machine found no speed-up from a ``prange`` over BLAS calls; that
-was with the team's workers sleeping between launches (``OMP_WAIT_POLICY=PASSIVE``), see
-``ffbench._kernels`` for how the team waits now.)  The backward pass's two products, dW = X^T dZ and
+(An earlier measurement on a 16-core machine found no speed-up from a ``prange`` over BLAS calls.  It
+was taken while ffbench made the team's workers sleep between launches (``OMP_WAIT_POLICY=PASSIVE``;
+``ffbench._kernels`` says how the team waits now), which may explain it; it has not been repeated on a
+machine with more than 2 cores since.)  The backward pass's two products, dW = X^T dZ and
 dX = dZ W^T, are independent: ``matmul_pair`` runs them side by side when each is one tile, which
 halves their time on small layers (512 x 64 x 64: 97 -> 56 us on 2 threads).
 
