@@ -115,7 +115,7 @@ def _relu(z, p):
 
 @njit(**_SCALAR)
 def _relu_d(z, p):
-    return 0.0 if z <= 0.0 else 1.0
+    return fm.like(0.0, z) if z <= 0.0 else fm.like(1.0, z)
 
 
 @njit(**_SCALAR)
@@ -138,7 +138,7 @@ def _elu(z, p):
 
 @njit(**_SCALAR)
 def _elu_d(z, p):
-    return 1.0 if z > 0.0 else fm.like(p[0], z) * fm.exp(z)
+    return fm.like(1.0, z) if z > 0.0 else fm.like(p[0], z) * fm.exp(z)
 
 
 @njit(**_SCALAR)
@@ -229,7 +229,7 @@ def _softplus(z, p):
 @njit(**_SCALAR)
 def _softplus_d(z, p):
     bz = fm.like(p[0], z) * z
-    return 1.0 if bz > p[1] else fm.sigmoid(bz)
+    return fm.like(1.0, z) if bz > p[1] else fm.sigmoid(bz)  # 1.0 would make a float32 gradient float64
 
 
 # --- NumPy twins of the scalar pairs: f(z, *p) and f'(z, *p) on arrays, keeping z's dtype -----------
