@@ -33,7 +33,7 @@ import numpy as np
 from numba import njit
 
 from ._kernels import PARALLEL_MIN, specialise, team_size
-from .gemm import matmul_serial, tiles
+from .gemm import job_buffer, matmul_serial, tiles
 from .activations import activation
 from .linear import column_sums_kernel
 from .losses import _bce_rows, _mse_rows, _ordered_sum, _softmax_ce_rows
@@ -83,6 +83,7 @@ def _steps_template(X, Y, order, batch, Ws, bs, gWs, gbs, s1, s2, fs, ints, p, r
     DH = [np.empty((B, Ws[l].shape[0]), dt) for l in range(L)]   # gradients w.r.t. each layer's input
     DA = [np.empty((B, Ws[l].shape[1]), dt) for l in range(L)]   # s dh on residual layers
     partial = np.empty(B, np.float64)
+    jobs = job_buffer()  # GEMM scratch, reused by every product of every step
     step = 0
     for e in range(order.shape[0]):
         for lo in range(0, n, batch):
@@ -95,7 +96,7 @@ def _steps_template(X, Y, order, batch, Ws, bs, gWs, gbs, s1, s2, fs, ints, p, r
             h = xb[:nb]
             for l in range(L):
                 Z, A = Zs[l][:nb], As[l][:nb]
-                matmul_serial(h, Ws[l], Z)
+                matmul_serial(h, Ws[l], Z, jobs)
                 if l == L - 1:
                     _FWD_LAST(Z, bs[l], A, ())  # noqa: F821 (bound by specialise)
                     h = A
@@ -120,12 +121,12 @@ def _steps_template(X, Y, order, batch, Ws, bs, gWs, gbs, s1, s2, fs, ints, p, r
             dZ = grad
             for l in range(L - 1, -1, -1):
                 h_in = xb[:nb] if l == 0 else (Hs[l - 1][:nb] if residual[l - 1] else As[l - 1][:nb])
-                matmul_serial(h_in.T, dZ, gWs[l])
+                matmul_serial(h_in.T, dZ, gWs[l], jobs)
                 _COLUMN_SUMS(dZ, gbs[l])  # noqa: F821
                 if l == 0:
                     break
                 dh = DH[l][:nb]
-                matmul_serial(dZ, Ws[l].T, dh)
+                matmul_serial(dZ, Ws[l].T, dh, jobs)
                 if l < L - 1 and residual[l]:
                     dh_out = DH[l + 1][:nb]
                     for i in range(nb):

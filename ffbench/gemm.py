@@ -152,14 +152,6 @@ def _call(job):
 
 
 @njit(cache=True, nogil=True)
-def blas_gemm(a, b, out):
-    """``out = a @ b`` by one single-threaded CBLAS call (see ``_job`` for the operands)."""
-    job = np.empty(_JOB, np.int64)
-    if _job(a, b, out, job):
-        _call(job)
-
-
-@njit(cache=True, nogil=True)
 def tiles(m, n, k):
     """(axis, bounds) of the tiling of an (m, n) output with inner size k: axis 0 splits rows, 1
     columns; tile t covers ``bounds[t]:bounds[t + 1]`` along that axis.  Depends on the shape only."""
@@ -209,9 +201,15 @@ def _run_team(jobs, lo, hi):
 
 
 @njit(cache=True, nogil=True)
-def matmul_serial(a, b, out):
-    """``out = a @ b`` tile by tile on the calling thread (from compiled code; operands BLAS-ready)."""
-    jobs = np.empty((MAX_TILES, _JOB), np.int64)
+def job_buffer(products=1):
+    """Scratch for the jobs of ``products`` products: int64 (products * MAX_TILES, _JOB)."""
+    return np.empty((products * MAX_TILES, _JOB), np.int64)
+
+
+@njit(cache=True, nogil=True)
+def matmul_serial(a, b, out, jobs):
+    """``out = a @ b`` tile by tile on the calling thread (from compiled code; operands BLAS-ready);
+    ``jobs`` a ``job_buffer()`` the caller allocates once, not per product."""
     _run_serial(jobs, 0, _plan(a, b, out, jobs, 0))
 
 
@@ -240,7 +238,7 @@ def matmul(a, b, out=None):
     a, b, out = _prepare(a, b, out)
     if BLAS_THREADS > 1:  # the user traded reproducibility for the BLAS's own threads
         return np.matmul(a, b, out=out)
-    jobs = np.empty((MAX_TILES, _JOB), np.int64)
+    jobs = job_buffer()
     _run(jobs, 0, _plan(a, b, out, jobs, 0))
     return out
 
@@ -256,7 +254,7 @@ def matmul_pair(a1, b1, out1, a2, b2, out2):
     a2, b2, out2 = _prepare(a2, b2, out2)
     if BLAS_THREADS > 1:
         return np.matmul(a1, b1, out=out1), np.matmul(a2, b2, out=out2)
-    jobs = np.empty((2 * MAX_TILES, _JOB), np.int64)
+    jobs = job_buffer(2)
     middle = _plan(a1, b1, out1, jobs, 0)
     end = _plan(a2, b2, out2, jobs, middle)
     if middle == 1 and end == 2:
