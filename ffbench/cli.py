@@ -4,8 +4,10 @@
 ``ffbench run NAME [options]``: ``python -m ffbench.studies.NAME [options]`` (``ffbench run NAME --help``);
 results go to ``results/NAME/`` unless ``--out`` says otherwise.
 ``ffbench figures [options]``: ``python -m ffbench.figures``, redraw figures from saved records.
-``ffbench refresh [NAME ...] [study options]``: rerun studies at full scale into the committed ``figures/`` and
-regenerate the README claim tables (see ``ffbench.studies.reference``).
+``ffbench refresh [NAME ...] [--out DIR] [study options]``: rerun studies at full scale on the pinned code path
+(``ffbench.pinning``) into the committed ``figures/`` and regenerate the README claim tables, or into ``DIR``, a
+reproduction to compare (see ``ffbench.studies.reference``).
+``ffbench compare A.json B.json``: whether two records hold the same numbers, or where they first differ.
 ``ffbench claims [--records DIR] [--write README.md | --check README.md]``: the claim tables of the records, as
 Markdown; ``--write`` puts them between the README's ``<!-- claims:NAME -->`` markers.
 """
@@ -45,14 +47,16 @@ def _claims(args) -> int:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="ffbench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{list,run,figures,refresh,claims}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{list,run,figures,refresh,compare,claims}")
     commands.add_parser("list", help="the studies and the claim each tests")
     run = commands.add_parser("run", help="run a study (options: ffbench run NAME --help)", add_help=False)
     run.add_argument("name", help=f"one of {', '.join(STUDIES)} (or a study module path)")
     commands.add_parser("figures", help="redraw figures from saved records (ffbench figures --help)",
                         add_help=False)
     commands.add_parser("refresh", help="rerun studies at full scale into the committed figures/ "
-                                        "(ffbench refresh [NAME ...] [study options])", add_help=False)
+                                        "(ffbench refresh [NAME ...] [--out DIR] [study options])", add_help=False)
+    commands.add_parser("compare", help="do two records hold the same numbers? (ffbench compare A.json B.json)",
+                        add_help=False)
     claims = commands.add_parser("claims", help="the records' claim tables as Markdown (or into the README)")
     claims.add_argument("--records", type=Path, metavar="DIR", help="directory of the records (default: figures/)")
     where = claims.add_mutually_exclusive_group()
@@ -73,7 +77,16 @@ def main(argv=None) -> int:
         unknown = [n for n in names if n not in STUDIES]
         if unknown:
             parser.error(f"unknown study {unknown[0]!r} to refresh; registered: {', '.join(STUDIES)}")
-        return refresh_studies(names, rest[len(names):])
+        options, out = rest[len(names):], None
+        if options[:1] == ["--out"]:
+            if len(options) < 2:
+                parser.error("refresh --out needs a directory")
+            options, out = options[2:], Path(options[1])
+        return refresh_studies(names, options, out)
+    if args.command == "compare":
+        from .compare import main as compare_main
+
+        return compare_main(rest)
     if args.command == "figures":
         from .figures import main as figures_main
 

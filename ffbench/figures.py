@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from .options import output_options
+from .pinning import reexec_pinned
 from .studies import STUDIES, get_study
 from .studies.framework import StudyError, render_record
 
@@ -62,6 +63,8 @@ def main(argv=None) -> int:
     parser.add_argument("--study", action="append", metavar="NAME",
                         help="only this study (repeatable); a registered name or a study module path")
     args = parser.parse_args(argv)
+    # The committed figures were drawn on the pinned code path (NumPy's SIMD loops move pixels): draw on it too.
+    reexec_pinned("ffbench.figures", sys.argv[1:] if argv is None else argv)
     out = Path("figures") if args.out is None else args.out
     written, errors = redraw(out, args.format, args.study)
     for path in written:

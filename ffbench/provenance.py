@@ -17,8 +17,9 @@ from pathlib import Path
 PACKAGES = ("numba", "llvmlite", "numpy", "scipy", "matplotlib", "threadpoolctl", "tqdm")
 
 # Environment variables that change numerical results or speed; recorded only when set.
-ENVIRONMENT = ("NUMBA_NUM_THREADS", "NUMBA_THREADING_LAYER", "NUMBA_OPT", "NUMBA_CPU_NAME", "OMP_NUM_THREADS",
-               "OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE", "MKL_NUM_THREADS", "SOURCE_DATE_EPOCH")
+ENVIRONMENT = ("NUMBA_NUM_THREADS", "NUMBA_THREADING_LAYER", "NUMBA_OPT", "NUMBA_CPU_NAME", "NUMBA_CPU_FEATURES",
+               "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE", "NPY_ENABLE_CPU_FEATURES",
+               "NPY_DISABLE_CPU_FEATURES", "MKL_NUM_THREADS", "SOURCE_DATE_EPOCH")
 
 GIT_TIMEOUT_S = 5
 
@@ -106,6 +107,7 @@ def collect(seed=None, threads=None) -> dict:
 
     ``seed``: the study seed.  ``threads``: the Numba thread count used (default: the current one).
     """
+    from ffbench.pinning import instruction_set
     from ffbench.threads import get_threads, threading_layer
 
     try:
@@ -121,6 +123,7 @@ def collect(seed=None, threads=None) -> dict:
         "platform": platform.platform(),
         "machine": platform.machine(),
         "cpu": cpu_model(),
+        "instruction_set": instruction_set(),
         "logical_cores": os.cpu_count(),
         "usable_cores": usable_cores,
         "numba_threads": get_threads() if threads is None else int(threads),

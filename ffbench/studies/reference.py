@@ -1,66 +1,46 @@
 """The committed reference records in ``figures/``: refreshing them, and the README claim tables made from them.
 
 ``ffbench refresh [NAME ...]`` reruns studies at full scale (their ``studies/NAME.toml``) into the checkout's
-``figures/``, then regenerates the README claim tables.  It runs each study in a child process with
-``OPENBLAS_CORETYPE=Haswell`` (unless the variable is already set): the committed records were made with
-OpenBLAS's Haswell kernels, and OpenBLAS picks its kernels when it loads, so a refresh on another x86-64 CPU with
-AVX2 reproduces them to the last bit where the kernels are the only difference.  A CPU without AVX2 (or not
-x86-64, or a NumPy not built on OpenBLAS) uses its own kernels: the last bits of BLAS results may differ.
+``figures/``, then regenerates the README claim tables; ``ffbench refresh NAME --out DIR`` writes a reproduction
+into ``DIR`` instead and leaves the README alone (compare it with ``ffbench compare``).  Each study runs in a child
+process on the pinned AVX2 code path (``ffbench.pinning``: OpenBLAS's Haswell kernels, NumPy's X86_V3 loops,
+Numba's haswell target), so a refresh on an AVX2 or an AVX-512 machine with the same versions gives the same bytes
+of data and claims.  A CPU without AVX2 and FMA (or not x86-64) runs its own code: the last bits may differ, and
+the refresh says so.
 
 ``ffbench claims [--write README.md]`` prints the claim tables of the records in ``figures/`` as Markdown, or
 writes each between the README's markers ``<!-- claims:NAME -->`` and ``<!-- /claims:NAME -->``.
 """
 from __future__ import annotations
 
-import os
-import platform
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 from ..options import reference_dir
+from ..pinning import pinned_environment
 from . import STUDIES
 from .claims import markdown_claims, summary_line
 from .framework.records import StudyError, atomic_write_text, load_record
 
-CORETYPE = "Haswell"  # the OpenBLAS kernels that made the committed records
 MARKER = re.compile(r"(<!-- claims:(?P<name>[\w.]+) -->\n)(?P<body>.*?)(<!-- /claims:(?P=name) -->)", re.S)
 
 
-def _has_avx2() -> bool:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            return " avx2" in f.read()
-    except OSError:
-        return False
-
-
-def refresh_environment(environ=os.environ) -> tuple[dict, str | None]:
-    """The environment a refresh runs studies in, and a note when it cannot match the committed kernels."""
-    env = dict(environ)
-    if "OPENBLAS_CORETYPE" in env:
-        return env, None
-    if platform.machine().lower() in ("x86_64", "amd64") and _has_avx2():
-        env["OPENBLAS_CORETYPE"] = CORETYPE
-        return env, None
-    return env, (f"this CPU cannot run OpenBLAS's {CORETYPE} kernels that made the committed records; BLAS "
-                 "results may differ from them in the last bits")
-
-
-def refresh(names=None, extra=()) -> int:
-    """Rerun the studies ``names`` (default: every registered one) at full scale into figures/, then the README
-    claim tables.  ``extra``: more study options (``--workers 4``, ``--force``).  Returns an exit status."""
-    figures = reference_dir()
+def refresh(names=None, extra=(), out=None) -> int:
+    """Rerun the studies ``names`` (default: every registered one) at full scale on the pinned code path into
+    figures/ and then regenerate the README claim tables, or into ``out`` (a reproduction; the README is left
+    alone).  ``extra``: more study options (``--workers 4``, ``--force``).  Returns an exit status."""
+    figures = reference_dir() if out is None else Path(out)
     if figures is None:
         print("error: ffbench refresh rewrites the committed figures/ of a checkout; this ffbench is not "
-              "running from one", file=sys.stderr)
+              "running from one (give --out DIR for a reproduction elsewhere)", file=sys.stderr)
         return 2
     if "--quick" in extra or any(a.startswith("--out") for a in extra):
-        print("error: ffbench refresh runs at full scale into figures/; it takes no --quick or --out",
-              file=sys.stderr)
+        print("error: ffbench refresh runs at full scale; it takes no --quick (and --out DIR once, after the "
+              "study names)", file=sys.stderr)
         return 2
-    env, note = refresh_environment()
+    env, note = pinned_environment()
     if note:
         print(f"note: {note}", file=sys.stderr)
     for name in names or list(STUDIES):
@@ -68,7 +48,7 @@ def refresh(names=None, extra=()) -> int:
         done = subprocess.run([sys.executable, "-m", module, "--out", str(figures), *extra], env=env)
         if done.returncode:
             return done.returncode
-    return write_claims(figures.parent / "README.md", figures)
+    return write_claims(figures.parent / "README.md", figures) if out is None else 0
 
 
 def claim_tables(records_dir, names=None) -> dict[str, str]:
