@@ -59,7 +59,8 @@ def redraw(out_dir, formats=("png", "svg"), studies=None) -> tuple[list[Path], l
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ffbench.figures", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     parents=[output_options("figures/, the committed records and figures")])
+                                     parents=[output_options("figures/, the committed records and figures",
+                                                             what="the records are read and the figures")])
     parser.add_argument("--study", action="append", metavar="NAME",
                         help="only this study (repeatable); a registered name or a study module path")
     args = parser.parse_args(argv)

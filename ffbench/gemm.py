@@ -100,6 +100,12 @@ def _gemm_functions():
 BLAS_PATH, _SGEMM, _DGEMM = _gemm_functions()
 
 
+def blas_threads() -> int:
+    """The thread count of the BLAS that ffbench's products run on (NumPy's, ``BLAS_PATH``); other BLAS
+    libraries in the process (SciPy's, PyTorch's) are reported by ``ffbench.provenance``."""
+    return next(p["num_threads"] for p in threadpool_info() if p.get("filepath") == BLAS_PATH)
+
+
 @njit(cache=True, nogil=True)
 def _layout(x):
     """(CBLAS transpose flag, leading dimension) that reads 2-D ``x`` in place, or (0, 0) if none can."""

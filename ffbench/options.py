@@ -1,7 +1,7 @@
 """Options shared by every ffbench command (studies, ``ffbench.figures``, ``ffbench.bench``), and where output goes.
 
-Runs write to ``results/NAME/`` under the current directory (git ignores ``results/``) unless ``--out DIR`` says
-otherwise.  The checkout's ``figures/`` holds the committed reference records and figures the README embeds; it
+Runs write to ``results/NAME/`` under the current directory (git ignores ``results/``), a ``--quick`` run to
+``results/NAME-quick/`` so that it never replaces a full run's results, unless ``--out DIR`` says otherwise.  The checkout's ``figures/`` holds the committed reference records and figures the README embeds; it
 changes only when asked for explicitly (``--out figures``, or ``ffbench refresh``), and never from a ``--quick``
 run: ``check_output`` refuses that with one line.
 
@@ -19,9 +19,10 @@ from .style import parse_formats
 RESULTS = Path("results")
 
 
-def results_dir(name: str) -> Path:
-    """The default output directory of a run called ``name``: ``results/NAME`` under the current directory."""
-    return RESULTS / name
+def results_dir(name: str, quick: bool = False) -> Path:
+    """The default output directory of a run called ``name``: ``results/NAME`` under the current directory, or
+    ``results/NAME-quick`` for a ``--quick`` run."""
+    return RESULTS / (f"{name}-quick" if quick else name)
 
 
 def reference_dir() -> Path | None:
@@ -37,7 +38,10 @@ def is_reference(out_dir) -> bool:
 
 
 def check_output(out_dir, quick: bool) -> Path:
-    """``out_dir`` as a Path; a ValueError if a ``--quick`` run would write into the committed figures/."""
+    """``out_dir`` as a Path; a ValueError if it names a file, or if a ``--quick`` run would write into the
+    committed figures/."""
+    if Path(out_dir).exists() and not Path(out_dir).is_dir():
+        raise ValueError(f"--out {out_dir} is a file, not a directory; give a directory for the results")
     if quick and is_reference(out_dir):
         raise ValueError(f"--quick never writes into the committed reference directory {out_dir}; leave out --out "
                          "(results go to results/NAME/) or pick another directory")
@@ -60,23 +64,23 @@ def positive_argument(text):
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
 
 
-def output_options(default: str) -> argparse.ArgumentParser:
-    """Parent parser: ``--out DIR`` (None when not given: the command applies ``default``, described here) and
-    ``--format``."""
+def output_options(default: str, what: str = "the record, CSV and figures") -> argparse.ArgumentParser:
+    """Parent parser: ``--out DIR`` (None when not given: the command applies ``default``, described here; ``what``
+    says what goes there) and ``--format``."""
     parent = argparse.ArgumentParser(add_help=False)
     parent.add_argument("--out", type=Path, default=None, metavar="DIR",
-                        help=f"where the record, CSV and figures go (default: {default})")
+                        help=f"where {what} go (default: {default})")
     parent.add_argument("--format", type=formats_argument, default=["png", "svg"], metavar="png,svg,pdf",
                         help="figure formats (default: png,svg)")
     return parent
 
 
-def run_options() -> argparse.ArgumentParser:
-    """Parent parser of commands that compute: ``--quick``, ``--no-plot``, ``--threads N``."""
+def run_options(threads_help="Numba threads (per worker with --workers or --scheduler; default there: 1)"
+                ) -> argparse.ArgumentParser:
+    """Parent parser of commands that compute: ``--quick``, ``--no-plot``, ``--threads N`` (``threads_help``)."""
     parent = argparse.ArgumentParser(add_help=False)
     parent.add_argument("--quick", action="store_true",
                         help="smaller grid through the same code paths (never into the committed figures/)")
     parent.add_argument("--no-plot", action="store_true", help="write the record and CSV, draw no figures")
-    parent.add_argument("--threads", type=positive_argument, metavar="N",
-                        help="Numba threads (per worker with --workers or --scheduler; default there: 1)")
+    parent.add_argument("--threads", type=positive_argument, metavar="N", help=threads_help)
     return parent

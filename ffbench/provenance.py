@@ -102,6 +102,19 @@ def blas_info() -> list[dict]:
     return sorted(libs, key=lambda lib: not lib["ffbench"])
 
 
+def peak_rss_mib() -> dict:
+    """Peak resident memory so far, in MiB: ``{"process": this process, "children": the largest finished child
+    process (worker processes)}`` (Linux and macOS; None elsewhere)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return {"process": None, "children": None}
+    # ru_maxrss is in KiB on Linux, in bytes on macOS.
+    scale = 2**20 if platform.system() == "Darwin" else 2**10
+    return {who: round(resource.getrusage(flag).ru_maxrss / scale, 1)
+            for who, flag in (("process", resource.RUSAGE_SELF), ("children", resource.RUSAGE_CHILDREN))}
+
+
 def collect(seed=None, threads=None) -> dict:
     """Provenance of a computation done in this process.
 

@@ -9,7 +9,7 @@ limits every BLAS loaded by then (NumPy's, which ``ffbench.gemm`` calls, and Sci
 ``ffbench.activations`` loads through ``scipy.special``) to ``FFBENCH_BLAS_THREADS`` threads (default 1;
 set it to trade reproducibility for BLAS speed): ``ffbench/__init__.py`` calls ``limit_blas`` after its
 last import, so a library that ffbench itself loads is never left out.  ``set_threads``/``threads`` set
-Numba's thread count; ``blas_threads`` reports the library ffbench's products run on.
+Numba's thread count; ``ffbench.gemm.blas_threads`` reports the library ffbench's products run on.
 
 Why the limit is process-wide, not scoped to ffbench's own calls (issue 17): (1) OpenBLAS keeps its
 thread count in one process-global variable; it has no per-call or per-thread setting
@@ -56,14 +56,6 @@ def set_threads(n: int) -> None:
 
 def get_threads() -> int:
     return numba.get_num_threads()
-
-
-def blas_threads() -> int:
-    """The thread count of the BLAS that ffbench's products run on (NumPy's, see ``ffbench.gemm``);
-    other BLAS libraries in the process (SciPy's, PyTorch's) are reported by ``ffbench.provenance``."""
-    from .gemm import BLAS_PATH
-
-    return next(p["num_threads"] for p in threadpool_info() if p.get("filepath") == BLAS_PATH)
 
 
 @contextlib.contextmanager

@@ -24,6 +24,25 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 
+_COMPILED = ("*.nbi", "*.nbc")
+
+
+def _compiled_in_tree() -> set:
+    return {p for pattern in _COMPILED for p in (_ROOT / "ffbench").rglob(pattern)}
+
+
+def pytest_sessionstart(session):
+    session.config._ffbench_compiled = _compiled_in_tree()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    # The tests must leave the source tree as they found it: Numba's cache belongs in NUMBA_CACHE_DIR.
+    new = sorted(_compiled_in_tree() - session.config._ffbench_compiled)
+    if new:
+        print(f"\nERROR: the tests wrote {len(new)} Numba cache files into the source tree, e.g. {new[0]}")
+        session.exitstatus = 1
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)

@@ -2,6 +2,7 @@
 import json
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
 
@@ -35,8 +36,12 @@ def test_an_unwritable_numba_cache_directory_still_works(tmp_path):
     blocker.write_text("not a directory")
     code = ("import numpy as np, ffbench; m = ffbench.MLP([2, 3, 1], activation='tanh'); "
             "print(float(m.forward(np.ones((2, 2))).sum()))")
-    env = {**ENV, "NUMBA_CACHE_DIR": str(blocker / "cache")}   # cannot be created, even by root
-    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True,
+    # Numba falls back to a __pycache__ beside the sources: give it a copy of the package, so the test leaves
+    # the source tree untouched.
+    shutil.copytree(REPO / "ffbench", tmp_path / "copy" / "ffbench", ignore=shutil.ignore_patterns("__pycache__"))
+    env = {**ENV, "NUMBA_CACHE_DIR": str(blocker / "cache"),   # cannot be created, even by root
+           "PYTHONPATH": str(tmp_path / "copy")}
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
                           timeout=300)
     assert done.returncode == 0, done.stderr
     import numpy as np

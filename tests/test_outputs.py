@@ -23,11 +23,15 @@ def fresh_toy(monkeypatch):
     monkeypatch.setattr(toy, "HOOK", None)
 
 
-def test_runs_go_to_results_name_by_default(tmp_path, monkeypatch):
+def test_runs_go_to_results_name_by_default_and_quick_runs_never_replace_full_ones(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
+    full = fw.main(toy, ["--no-plot"])
     record = fw.main(toy, ["--quick", "--no-plot"])
-    assert (tmp_path / "results" / "toy" / "toy.json").is_file() and record["quick"]
+    assert (tmp_path / "results" / "toy-quick" / "toy.json").is_file() and record["quick"]
+    assert fw.load_record(tmp_path / "results" / "toy" / "toy.json") == full and not full["quick"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results"]
+    out = capsys.readouterr().out
+    assert out.count("QUICK RUN: the verdicts below come from a smoke-test grid") == 1
     assert ".gitignore" in {p.name for p in REPO.iterdir()}
     assert "results/" in (REPO / ".gitignore").read_text().split()
 
@@ -130,3 +134,21 @@ def test_readme_claim_tables_match_the_committed_records():
     for name in STUDIES:
         if (FIGURES / f"{name}.json").is_file():
             assert f"<!-- claims:{name} -->" in text, f"README has no claim table for {name}"
+
+
+def test_an_output_path_that_is_a_file_is_refused_with_exit_code_2(tmp_path, capsys):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    with pytest.raises(SystemExit) as exc:
+        fw.main(toy, ["--out", str(blocker), "--no-plot"])
+    err = capsys.readouterr().err
+    assert exc.value.code == fw.EXIT_CONFIG and err.count("\n") == 1 and "is a file, not a directory" in err
+    assert toy.CALLS == []
+
+
+def test_progress_goes_to_a_log_when_stderr_is_not_a_terminal(tmp_path, capsys):
+    fw.run_study(toy, fw.resolve_config(toy), tmp_path, progress=False, plot=False)
+    err = capsys.readouterr().err
+    total = len(toy.runs(fw.resolve_config(toy)))
+    assert f"toy: {total} of {total} runs to compute (0 cached)" in err and "compile" in err
+    assert f"toy: {total}/{total} runs," in err and "elapsed" in err and "left" in err

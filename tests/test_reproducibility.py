@@ -83,7 +83,7 @@ _BLAS = """
 import json
 import ffbench
 from ffbench.provenance import blas_info
-from ffbench.threads import blas_threads
+from ffbench.gemm import blas_threads
 print(json.dumps({"ffbench": blas_threads(), "libraries": blas_info()}))
 """
 

@@ -14,14 +14,16 @@ from .peers import PEERS
 from .report import format_tables
 from .timing import BUDGET_S
 
-DEFAULT_OUT = results_dir("bench")
 
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m ffbench.bench", description=DOC,
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
-                                parents=[output_options(f"{DEFAULT_OUT}/; --out figures refreshes the reference "
-                                                        "figures"), run_options()])
+                                parents=[output_options("results/bench/, or results/bench-quick/ with --quick; "
+                                                        "--out figures refreshes the reference figures",
+                                                        what="bench.json and the figures"),
+                                         run_options("threads for every peer: Numba, NumPy's BLAS, PyTorch, XLA "
+                                                     "(default: every usable core)")])
     p.add_argument("--peers", default=",".join(PEERS), help=f"comma-separated subset of {','.join(PEERS)}")
     p.add_argument("--budget", type=float, default=None, help=f"seconds of timing per step config ({BUDGET_S})")
     p.add_argument("--statistic", choices=("median", "min"), default="median",
@@ -37,14 +39,18 @@ def main(argv=None) -> int:
     p = parser()
     args = p.parse_args(argv)
     if args.report:
-        print(format_tables(json.loads(args.report.read_text())))
+        try:
+            print(format_tables(json.loads(args.report.read_text())))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            print(f"error: --report {args.report}: not a readable bench record ({exc})", file=sys.stderr)
+            return 2
         return 0
     peers = [s.strip() for s in args.peers.split(",") if s.strip()]
     unknown = sorted(set(peers) - set(PEERS))
     if unknown:
         p.error(f"unknown peer {unknown[0]!r}; valid: {', '.join(PEERS)}")
     try:
-        out = check_output(DEFAULT_OUT if args.out is None else args.out, args.quick)
+        out = check_output(results_dir("bench", args.quick) if args.out is None else args.out, args.quick)
     except ValueError as exc:
         p.error(str(exc))
     result, paths = run(quick=args.quick, peers=peers, threads=args.threads, out_dir=out,

@@ -234,7 +234,8 @@ def _jax_activations(dtype, n):
 # --- threads ------------------------------------------------------------------------------------
 
 def _ffbench_threads(threads):
-    from ffbench.threads import blas_threads, set_threads, threading_layer
+    from ffbench.gemm import blas_threads
+    from ffbench.threads import set_threads, threading_layer
     set_threads(threads)
     return {"numba": threads, "blas": blas_threads(), "numba_layer": threading_layer()}
 

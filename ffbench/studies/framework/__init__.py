@@ -18,10 +18,10 @@ needs from one place: ``from ffbench.studies.framework import claim_close, deriv
 from ..claims import (Claim, claim_close, claim_greater, claim_less, format_claims, markdown_claims,
                       observation, se_tolerance, spread_of)
 from .cache import CACHE_SCHEMA, CacheWarning, ensure_writable, read_cache, spec_key, write_cache
-from .cli import EXIT_CONFIG, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_TERMINATED, build_parser, main
+from .cli import EXIT_CONFIG, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_TERMINATED, build_parser, main, make_executor
 from .config import default_config_path, load_toml, merge, resolve_config
 from .contract import Study, check_study, group, resolve_module
-from .executors import Executor, FuturesExecutor, ProcessExecutor, SerialExecutor, make_executor
+from .executors import Executor, FuturesExecutor, ProcessExecutor, SerialExecutor
 from .records import (RECORD_KEYS, RECORD_SCHEMA, StudyError, atomic_write_text, canonical, csv_text,
                       derive_seed, format_json, load_record, roundtrip, sha256, to_jsonable)
 from .schema import Choice, ConfigError, Name, Number, validate

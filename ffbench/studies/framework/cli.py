@@ -16,7 +16,8 @@ from pathlib import Path
 from ...options import check_output, output_options, positive_argument, results_dir, run_options
 from .config import default_config_path, resolve_config
 from .contract import resolve_module
-from .executors import make_executor
+from .dask import DaskExecutor
+from .executors import ProcessExecutor, SerialExecutor
 from .records import StudyError
 from .schema import ConfigError
 from .sweep import Terminated, run_study
@@ -24,13 +25,25 @@ from .sweep import Terminated, run_study
 EXIT_FAILED, EXIT_CONFIG, EXIT_INTERRUPTED, EXIT_TERMINATED = 1, 2, 130, 143
 
 
+def make_executor(workers=None, scheduler=None, threads=None):
+    """The executor for the CLI options: ``SerialExecutor`` (neither given), ``ProcessExecutor(workers)``
+    or a Dask ``DaskExecutor(scheduler)``; ``threads``: Numba threads per worker (default 1)."""
+    if workers is not None and scheduler is not None:
+        raise StudyError("give --workers or --scheduler, not both")
+    if scheduler is not None:
+        return DaskExecutor(scheduler, threads=threads or 1)
+    if workers is not None:
+        return ProcessExecutor(workers, threads=threads or 1)
+    return SerialExecutor()
+
+
 def build_parser(study) -> argparse.ArgumentParser:
     config = default_config_path(study)
     parser = argparse.ArgumentParser(
         prog=f"python -m {study.__name__}", description=study.__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        parents=[output_options(f"results/{study.NAME}/; the committed figures/ only with --out figures or "
-                                "ffbench refresh"), run_options()],
+        parents=[output_options(f"results/{study.NAME}/, or results/{study.NAME}-quick/ with --quick; the "
+                                "committed figures/ only with --out figures or ffbench refresh"), run_options()],
         epilog=f"Full-scale config: {config if config else 'the DEFAULTS in the module'}.  Results are cached in "
                f"OUT/.cache/{study.NAME}/, so an interrupted run resumes where it stopped.")
     parser.add_argument("--seed", type=int, help=f"study seed (default {study.DEFAULTS['seed']}, or the config's)")
@@ -65,7 +78,7 @@ def main(study, argv=None) -> dict:
         except ValueError as exc:
             parser.error(str(exc))
     try:
-        out = check_output(results_dir(study.NAME) if args.out is None else args.out, args.quick)
+        out = check_output(results_dir(study.NAME, args.quick) if args.out is None else args.out, args.quick)
         config = resolve_config(study, quick=args.quick, config_file=args.config, seed=args.seed)
     except (ValueError, ConfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -48,7 +48,8 @@ def _in_worker(numba_threads: int, blas_threads: int, fn, spec):
     """
     from threadpoolctl import threadpool_limits
 
-    from ...threads import blas_threads as current_blas, get_threads, set_threads, threading_layer
+    from ...gemm import blas_threads as current_blas
+    from ...threads import get_threads, set_threads, threading_layer
 
     set_threads(numba_threads)
     if blas_threads not in _WORKER_BLAS:
@@ -229,18 +230,4 @@ class ProcessExecutor(FuturesExecutor):
     def _pool(self):
         return concurrent.futures.ProcessPoolExecutor(
             self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker)
-
-
-def make_executor(workers=None, scheduler=None, threads=None):
-    """The executor for the CLI options: ``SerialExecutor`` (neither given), ``ProcessExecutor(workers)``
-    or a Dask ``DaskExecutor(scheduler)``; ``threads``: Numba threads per worker (default 1)."""
-    if workers is not None and scheduler is not None:
-        raise StudyError("give --workers or --scheduler, not both")
-    if scheduler is not None:
-        from .dask import DaskExecutor
-
-        return DaskExecutor(scheduler, threads=threads or 1)
-    if workers is not None:
-        return ProcessExecutor(workers, threads=threads or 1)
-    return SerialExecutor()
 

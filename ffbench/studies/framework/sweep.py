@@ -25,7 +25,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ...options import check_output
-from ...provenance import collect
+from ...provenance import collect, peak_rss_mib
 from ...style import paper_style, parse_formats
 from ..claims import Claim, format_claims
 from .cache import ensure_writable, read_cache, spec_key, write_cache
@@ -60,6 +60,29 @@ def _sigterm_as_interrupt():
         signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
+class _LogProgress:
+    """Progress for a log file (stderr not a terminal): a line at least every ``every_s`` seconds and every tenth of
+    the runs, with runs done / total, elapsed time and an estimate of the time left, instead of a bar that
+    prints nothing until it is finished."""
+
+    def __init__(self, name, total, initial, every_s=10.0):
+        self.name, self.total, self.done, self.every_s = name, total, initial, every_s
+        self.start = self.last = time.perf_counter()
+        self.initial, self.step = initial, max(1, (total - initial) // 10)
+
+    def update(self, n=1):
+        self.done += n
+        now = time.perf_counter()
+        if now - self.last >= self.every_s or (self.done - self.initial) % self.step == 0 or self.done == self.total:
+            self.last = now
+            elapsed, computed = now - self.start, self.done - self.initial
+            left = elapsed / computed * (self.total - self.done) if computed else float("nan")
+            _say(f"{self.name}: {self.done}/{self.total} runs, {elapsed:.0f} s elapsed, ~{left:.0f} s left")
+
+    def close(self):
+        pass
+
+
 def _format_failure(spec: dict, exc: BaseException) -> str:
     # A worker's exception carries the remote traceback as its __cause__, which format_exception prints.
     trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
@@ -71,9 +94,12 @@ def _compute(study, specs, keys, results, cache_dir, executor, progress) -> dict
     index = {canonical(spec): i for i, (spec, r) in enumerate(zip(specs, results)) if r is None}
     pending = [specs[i] for i in index.values()]
     fn = functools.partial(run_spec, study.__name__)
-    enabled = sys.stderr.isatty() if progress is None else bool(progress)
-    bar = tqdm(total=len(specs), initial=len(specs) - len(pending), desc=study.NAME, unit="run",
-               file=sys.stderr, disable=not enabled, dynamic_ncols=True)
+    terminal = sys.stderr.isatty() if progress is None else bool(progress)
+    if pending:
+        _say(f"{study.NAME}: {len(pending)} of {len(specs)} runs to compute ({len(specs) - len(pending)} cached); "
+             "the first ones also compile ffbench's Numba kernels that are not cached yet (NUMBA_CACHE_DIR)")
+    bar = (tqdm(total=len(specs), initial=len(specs) - len(pending), desc=study.NAME, unit="run", file=sys.stderr,
+                dynamic_ncols=True) if terminal else _LogProgress(study.NAME, len(specs), len(specs) - len(pending)))
     failures = {}
     lost_errors = getattr(executor, "lost_errors", ())
 
@@ -143,8 +169,8 @@ def run_study(study, config: dict, out_dir, force=False, executor=None, progress
     """Run (or resume) the sweep of ``study`` at ``config``, write ``out_dir/NAME.json`` and ``.csv``,
     print the tables, render the figures (if ``plot``) and return the record.
 
-    ``force``: recompute cached runs.  ``executor``: default ``SerialExecutor()``.  ``progress``: show a
-    progress bar (default: when stderr is a terminal).  ``quick`` is recorded in the record, and a quick run
+    ``force``: recompute cached runs.  ``executor``: default ``SerialExecutor()``.  ``progress``: a
+    progress bar (True; default when stderr is a terminal) or a log line per tenth of the runs and per 10 s (False).  ``quick`` is recorded in the record, and a quick run
     never writes into the committed figures/ (``ffbench.options.check_output``).
     Raises StudyError (nothing written) if runs still fail after a retry; KeyboardInterrupt (or
     ``Terminated`` on SIGTERM) after saving the finished runs.
@@ -182,6 +208,7 @@ def run_study(study, config: dict, out_dir, force=False, executor=None, progress
     summary = _check_summary(study, study.summarize(copy.deepcopy(config), pairs))
     provenance = collect(seed=config.get("seed"))
     provenance["executor"] = executor.description
+    provenance["peak_rss_mib"] = peak_rss_mib()
     record = {"schema": RECORD_SCHEMA, "study": study.NAME, "version": getattr(study, "VERSION", None),
               "quick": bool(quick), "config": config, "claims": summary["claims"], "data": summary["data"],
               "table": summary["table"], "provenance": to_jsonable(provenance),
@@ -192,6 +219,10 @@ def run_study(study, config: dict, out_dir, force=False, executor=None, progress
     if summary["table"]:
         print(summary["table"].rstrip())
         print()
+    if quick:
+        print("QUICK RUN: the verdicts below come from a smoke-test grid (too small, too few seeds); they check "
+              "that the code runs, not the claims. Full-scale verdicts: figures/NAME.json or a run without "
+              "--quick.".replace("NAME", study.NAME))
     print(format_claims(record["claims"]))
     print(f"\n{study.NAME}: {len(specs)} runs ({cached} from cache) in {record['wall_time_s']:.1f} s")
     written = [record_path, csv_path]
