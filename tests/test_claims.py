@@ -4,8 +4,11 @@ import math
 import numpy as np
 import pytest
 
-from ffbench.studies.claims import (Claim, claim_close, claim_greater, claim_less, format_claims, judged_against,
-                                    markdown_claims, observation, se_tolerance, spread_of, summary_line)
+from ffbench.studies.claims import (Claim, claim_bound, claim_close, claim_effect, claim_equivalent, claim_fraction,
+                                    claim_greater, claim_less, claim_mean, format_claims, judged_against,
+                                    markdown_claims, observation, spread_of, summary_line)
+from ffbench.studies.stats import (ALPHA, fraction_interval, n_to_decide, power_t, t_quantile, t_rule, t_tolerance,
+                                   tost_tolerance)
 
 SRC = dict(source="Glorot & Bengio (2010), Sec. 4.2.1", kind="theorem")
 
@@ -44,11 +47,65 @@ def test_spread_and_tolerance_from_it():
     s = spread_of(values)
     assert s["n"] == 4 and s["mean"] == pytest.approx(np.mean(values))
     assert s["sd"] == pytest.approx(np.std(values, ddof=1)) and s["se"] == pytest.approx(s["sd"] / 2)
-    assert se_tolerance(s) == pytest.approx(3 * s["se"]) and se_tolerance(s, k=2) == pytest.approx(2 * s["se"])
+    assert t_tolerance(s) == pytest.approx(5.840909 * s["se"])  # t_{0.995, 3}
+    assert t_tolerance(s, alpha=0.05, sides=1) == pytest.approx(2.353363 * s["se"])  # t_{0.95, 3}
     with pytest.raises(ValueError):
         spread_of([1.0, float("nan")])
     with pytest.raises(ValueError):
-        se_tolerance(spread_of([1.0]))
+        t_tolerance(spread_of([1.0]))
+
+
+def test_textbook_values():
+    assert ALPHA == 0.01
+    assert t_quantile(4) == pytest.approx(5.841, abs=5e-4) and t_quantile(2) == pytest.approx(63.657, abs=5e-3)
+    assert t_quantile(31, 0.05) == pytest.approx(2.042, abs=5e-4) and t_quantile(11, 0.05, 1) == pytest.approx(1.812,
+                                                                                                               abs=5e-4)
+    assert t_rule(4) == "Student t, n-1=3 df, two-sided, alpha 0.01"
+    # Clopper-Pearson: 0/10 -> [0, 1 - 0.025^(1/10)] at 95%; 10/10 mirrors it; 5/10 -> [0.187, 0.813]
+    assert fraction_interval(0, 10, 0.05) == pytest.approx((0.0, 0.308497), abs=1e-6)
+    assert fraction_interval(10, 10, 0.05) == pytest.approx((0.691503, 1.0), abs=1e-6)
+    assert fraction_interval(5, 10, 0.05) == pytest.approx((0.187086, 0.812914), abs=1e-6)
+    assert fraction_interval(0, 10, 0.05, sides=1)[1] == pytest.approx(1 - 0.05 ** 0.1)
+    # power of a two-sided one-sample t test, effect 0.5 sd, n 20, alpha 0.05 (G*Power: 0.5645)
+    assert float(power_t(0.5, 1.0, 20, alpha=0.05)) == pytest.approx(0.5645, abs=5e-4)
+    assert n_to_decide(0.5, 1.0, alpha=0.05) == 34  # G*Power: n 34 for 80% at d 0.5, alpha 0.05, two-sided
+    assert n_to_decide(0.0, 1.0) is None and n_to_decide(0.6, 1.0, margin=0.5) is None
+    assert tost_tolerance({"n": 4, "se": 0.01}, 0.1) == pytest.approx(0.1 - 4.540703 * 0.01)
+
+
+SAMPLE = [0.50, 0.52, 0.49, 0.51]
+
+
+def test_statistical_builders_follow_the_record_convention_and_can_fail():
+    good, bad = claim_mean("m", "d", SAMPLE, 0.5, **SRC), claim_mean("m", "d", SAMPLE, 0.6, **SRC)
+    assert good.verdict == "holds" and bad.verdict == "FAILS" and good.alpha == ALPHA
+    assert good.rule == "Student t, n-1=3 df, two-sided, alpha 0.01"
+    assert claim_mean("m", "d", [0.5], 0.5, **SRC).verdict == "not judged"
+    assert claim_bound("b", "d", SAMPLE, 0.5, **SRC).verdict == "holds"  # 0.505 <= 0.5 within one-sided t
+    assert claim_bound("b", "d", SAMPLE, 0.45, **SRC).verdict == "FAILS"
+    assert claim_bound("b", "d", SAMPLE, 0.6, "greater", **SRC).verdict == "FAILS"
+    shown = claim_effect("e", "d", SAMPLE, 0.0, **SRC)
+    assert shown.verdict == "holds" and shown.predicted == pytest.approx(t_tolerance(spread_of(SAMPLE), sides=1))
+    assert claim_effect("e", "d", [-0.5, -0.52, -0.49, -0.51], **SRC).verdict == "FAILS"
+    unsure = claim_effect("e", "d", [0.1, -0.05, 0.2, 0.02], **SRC)
+    assert unsure.verdict == "not judged" and "would decide it" in unsure.not_judged
+    diffs = [0.01, -0.02, 0.0, 0.015]
+    eq = claim_equivalent("q", "d", diffs, 0.1, **SRC)
+    assert eq.verdict == "holds" and eq.spread["margin"] == 0.1 and "TOST" in eq.rule
+    assert claim_equivalent("q", "d", [0.2, 0.21, 0.19, 0.2], 0.1, **SRC).verdict == "FAILS"
+    wide = claim_equivalent("q", "d", [0.5, -0.5, 0.4, -0.4], 0.1, **SRC)
+    assert wide.verdict == "not judged" and "cannot be shown" in wide.not_judged
+    assert claim_fraction("f", "d", 7, 10, 0.5, **SRC).verdict == "holds"
+    assert claim_fraction("f", "d", 0, 30, 0.5, **SRC).verdict == "FAILS"
+    assert claim_fraction("f", "d", 3, 100, (0.05, 0.2), **SRC).verdict == "holds"
+    assert claim_fraction("f", "d", 60, 100, (0.05, 0.2), **SRC).verdict == "FAILS"
+    assert claim_fraction("f", "d", 20, 20, 0.5, shown=True, **SRC).verdict == "holds"
+    assert claim_fraction("f", "d", 7, 10, 0.5, shown=True, **SRC).verdict == "not judged"
+    assert claim_fraction("f", "d", 1, 20, 0.5, shown=True, **SRC).verdict == "FAILS"
+    for c in (good, bad, shown, eq, claim_fraction("f", "d", 3, 100, (0.05, 0.2), **SRC)):
+        m, p, tol = c.measured, c.predicted, c.tolerance
+        assert c.holds == {"close": abs(m - p) <= tol, "greater": m - p > -tol, "less": m - p < tol}[c.relation]
+        assert {"alpha", "rule"} <= set(c.to_dict())
 
 
 def test_record_dict_and_tables_show_the_judged_bound():

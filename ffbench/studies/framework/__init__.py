@@ -15,8 +15,9 @@ worked example to copy.  The modules, each one idea:
 Claims come from ``ffbench.studies.claims`` and are re-exported here, so a study imports everything it
 needs from one place: ``from ffbench.studies.framework import claim_close, derive_seed, group, main``.
 """
-from ..claims import (Claim, claim_close, claim_greater, claim_less, format_claims, markdown_claims,
-                      observation, se_tolerance, spread_of)
+from ..claims import (ALPHA, Claim, claim_bound, claim_close, claim_effect, claim_equivalent, claim_fraction,
+                      claim_greater, claim_less, claim_mean, format_claims, markdown_claims, observation, spread_of)
+from ..stats import fraction_interval, n_to_decide, power_note, t_tolerance, tost_tolerance
 from .cache import CACHE_SCHEMA, CacheWarning, ensure_writable, read_cache, spec_key, write_cache
 from .cli import EXIT_CONFIG, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_TERMINATED, build_parser, main, make_executor
 from .config import default_config_path, load_toml, merge, resolve_config
@@ -28,8 +29,9 @@ from .schema import Choice, ConfigError, Name, Number, validate
 from .sweep import Terminated, render_record, run_study
 
 __all__ = [
-    "Claim", "claim_close", "claim_greater", "claim_less", "format_claims", "markdown_claims", "observation",
-    "se_tolerance", "spread_of",
+    "ALPHA", "Claim", "claim_bound", "claim_close", "claim_effect", "claim_equivalent", "claim_fraction",
+    "claim_greater", "claim_less", "claim_mean", "format_claims", "markdown_claims", "observation", "spread_of",
+    "fraction_interval", "n_to_decide", "power_note", "t_tolerance", "tost_tolerance",
     "CACHE_SCHEMA", "CacheWarning", "ensure_writable", "read_cache", "spec_key", "write_cache",
     "EXIT_CONFIG", "EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_TERMINATED", "build_parser", "main",
     "default_config_path", "load_toml", "merge", "resolve_config",
