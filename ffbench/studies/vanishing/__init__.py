@@ -54,6 +54,7 @@ from ffbench.train import train
 
 from .claims import study_claims
 from .figures import render  # noqa: F401  (the study contract's render)
+from .probe import probe as _probe
 
 NAME = "vanishing"
 VERSION = "2"
@@ -162,41 +163,6 @@ def runs(config):
                       "seed": derive_seed(config["seed"], "train", act, tr["init"]),
                       "data_seed": derive_seed(config["seed"], "train-data", tr["inputs"], tr["samples"])})
     return specs
-
-
-def _probe(spec):
-    """One forward and backward pass of a fresh network on the fixed batch; per-layer statistics."""
-    width, depth, batch = spec["width"], spec["depth"], spec["batch"]
-    data = np.random.default_rng(spec["data_seed"])
-    X = data.standard_normal((batch, width))
-    R = data.standard_normal((batch, width))
-    model = MLP([width] * (depth + 1), spec["activation"], spec["init"], seed=spec["seed"],
-                init_params=spec["init_params"], **spec["activation_params"])
-    if spec["sigma_b2"] > 0:
-        biases = np.random.default_rng([spec["seed"], 1])
-        for b in model.biases:
-            b[:] = biases.normal(0.0, math.sqrt(spec["sigma_b2"]), b.shape)
-    model.forward(X)
-    model.backward(R / batch)
-    result = {
-        "input_second_moment": float(np.mean(X * X)),
-        "q": [float(np.mean(z * z)) for z in model.preactivations],
-        "delta_norm": [float(np.linalg.norm(d)) for d in model.deltas],
-        "delta_var": [float(np.var(d)) for d in model.deltas],
-        "weight_grad_norm": [float(np.linalg.norm(g)) for g in model.grad_weights],
-    }
-    hist = spec["histogram"]
-    if hist is not None:
-        edges = np.linspace(*hist["log10_range"], hist["bins"] + 1)
-        result["histograms"] = {}
-        for l in hist["layers"]:
-            d = np.abs(model.deltas[l].ravel())
-            nonzero = d[d > 0]
-            logs = np.log10(nonzero)
-            result["histograms"][str(l)] = {
-                "counts": np.histogram(logs, edges)[0], "below": int(np.sum(logs < edges[0])),
-                "above": int(np.sum(logs > edges[-1])), "zeros": int(d.size - nonzero.size)}
-    return result
 
 
 def _train(spec):
