@@ -18,7 +18,8 @@ factor that the initialisation and the activation fix and that theory predicts.
   :math:`\chi_1 = \chi(q^*)` at the fixed point of the length map: order (vanishing) for :math:`\chi_1 < 1`, chaos
   for :math:`\chi_1 > 1`.  It is an infinite-width prediction.  At width n the measured factor differs at order
   1/n per layer (for ReLU and one input the typical factor drifts by -5/(2n) in log, Hanin 2018; see the residual
-  study); the claims allow that much plus three standard errors over seeds, and cells whose pre-activations cross
+  study); the claims allow that much plus a Student t tolerance over seeds at alpha 0.01 (``claim_mean``; the
+  worst-cell claims split alpha over their K cells, Bonferroni), and cells whose pre-activations cross
   q ~ 1 slowly (GELU + He), where the 1/sqrt(n) fluctuations of q_l accumulate over layers (at width 256 the
   factor is 0.70 +- 0.23, sd over 10 seeds, against 0.514), are judged at a width that can judge them (``wide``).
 
