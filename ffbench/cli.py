@@ -18,6 +18,8 @@ import itertools
 import sys
 from pathlib import Path
 
+from .options import Parser
+from .pinning import reexec_pinned
 from .studies import STUDIES, get_study, summary
 
 
@@ -37,6 +39,9 @@ def _claims(args) -> int:
     if records is None:
         print("error: no checkout figures/ here; give --records DIR", file=sys.stderr)
         return 2
+    if not any(Path(records).glob("*.json")):
+        print(f"error: no study records in {records}", file=sys.stderr)
+        return 2
     if args.write or args.check:
         return reference.write_claims(args.write or args.check, records, check=args.check is not None)
     for name, table in reference.claim_tables(records).items():
@@ -45,7 +50,7 @@ def _claims(args) -> int:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="ffbench", description=__doc__,
+    parser = Parser(prog="ffbench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True, metavar="{list,run,figures,refresh,compare,claims}")
     commands.add_parser("list", help="the studies and the claim each tests")
@@ -90,6 +95,8 @@ def main(argv=None) -> int:
     if args.command == "figures":
         from .figures import main as figures_main
 
+        if argv is None:  # from the shell: draw on the pinned code path, as python -m ffbench.figures does
+            reexec_pinned("ffbench.figures", rest)
         return figures_main(rest)
     try:
         study = get_study(args.name)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .options import Parser
 from .studies.framework.records import StudyError, load_record
 
 COMPARED = ("study", "config", "data", "claims")  # the numbers; the rest describes the run
@@ -62,7 +63,7 @@ def compare(path_a, path_b, limit=10) -> list[str]:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="ffbench compare", description=__doc__,
+    parser = Parser(prog="ffbench compare", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("a", type=Path, metavar="A.json")
     parser.add_argument("b", type=Path, metavar="B.json")

@@ -5,18 +5,28 @@ Runs write to ``results/NAME/`` under the current directory (git ignores ``resul
 changes only when asked for explicitly (``--out figures``, or ``ffbench refresh``), and never from a ``--quick``
 run: ``check_output`` refuses that with one line.
 
-``output_options(default)`` and ``run_options()`` are argparse parents: ``ArgumentParser(parents=[...])``.
+``Parser`` is the argparse parser of every command: a usage error is one line on stderr and exit status 2.
+``output_options(default)`` and ``run_options()`` are argparse parents: ``Parser(parents=[...])``.
 """
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from ._checks import positive_int
 from .provenance import repo_root
-from .style import parse_formats
+from .style import DEFAULT_FORMATS, parse_formats
 
 RESULTS = Path("results")
+
+
+class Parser(argparse.ArgumentParser):
+    """``argparse.ArgumentParser`` whose usage errors are one line (``PROG: error: ...; see --help``), exit 2."""
+
+    def error(self, message):
+        print(f"{self.prog}: error: {message} (see {self.prog} --help)", file=sys.stderr)
+        raise SystemExit(2)
 
 
 def results_dir(name: str, quick: bool = False) -> Path:
@@ -70,8 +80,8 @@ def output_options(default: str, what: str = "the record, CSV and figures") -> a
     parent = argparse.ArgumentParser(add_help=False)
     parent.add_argument("--out", type=Path, default=None, metavar="DIR",
                         help=f"where {what} go (default: {default})")
-    parent.add_argument("--format", type=formats_argument, default=["png", "svg"], metavar="png,svg,pdf",
-                        help="figure formats (default: png,svg)")
+    parent.add_argument("--format", type=formats_argument, default=list(DEFAULT_FORMATS), metavar="png,svg,pdf",
+                        help="figure formats (default: png; SVG and PDF on request)")
     return parent
 
 

@@ -152,3 +152,15 @@ def test_progress_goes_to_a_log_when_stderr_is_not_a_terminal(tmp_path, capsys):
     total = len(toy.runs(fw.resolve_config(toy)))
     assert f"toy: {total} of {total} runs to compute (0 cached)" in err and "compile" in err
     assert f"toy: {total}/{total} runs," in err and "elapsed" in err and "left" in err
+
+
+@pytest.mark.parametrize("argv", [["run", "nosuchstudy"], ["list", "extra"], ["claims", "--records", "/nonexistent"],
+                                  ["figures", "--out", "/nonexistent"], ["compare", "only-one.json"],
+                                  ["run", "xor", "--format", "gif"], ["run", "xor", "--seed", "x"]])
+def test_every_user_error_is_one_line_and_exit_code_2(argv, capsys):
+    try:
+        code = cli.main(argv)
+    except SystemExit as exc:
+        code = exc.code
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "error: " in err, err

@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from ffbench.options import check_output, output_options, results_dir, run_options
+from ffbench.options import Parser, check_output, output_options, results_dir, run_options
 
 from . import __doc__ as DOC
 from .orchestrate import run
@@ -17,7 +17,7 @@ from .timing import BUDGET_S
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m ffbench.bench", description=DOC,
+    p = Parser(prog="python -m ffbench.bench", description=DOC,
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 parents=[output_options("results/bench/, or results/bench-quick/ with --quick; "
                                                         "--out figures refreshes the reference figures",

@@ -13,7 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ...options import check_output, output_options, positive_argument, results_dir, run_options
+from ...options import Parser, check_output, output_options, positive_argument, results_dir, run_options
 from .config import default_config_path, resolve_config
 from .contract import resolve_module
 from .dask import DaskExecutor
@@ -39,7 +39,7 @@ def make_executor(workers=None, scheduler=None, threads=None):
 
 def build_parser(study) -> argparse.ArgumentParser:
     config = default_config_path(study)
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog=f"python -m {study.__name__}", description=study.__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[output_options(f"results/{study.NAME}/, or results/{study.NAME}-quick/ with --quick; the "
