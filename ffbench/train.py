@@ -144,6 +144,19 @@ def _train_compiled(model, X, y, loss, optimizer, scheduler, epochs, batch_size,
         epoch += count
 
 
+def evaluate(model, X, y, loss="mse") -> dict:
+    """The model on held-out data, in evaluation mode (no dropout, BatchNorm's running statistics):
+    ``{"loss": mean loss (float), "accuracy": fraction correct (float) or None for mse}``.  ``X`` (n, d_in) of the
+    model's dtype; ``y`` as for ``train``: integer labels (n,) for ``softmax_cross_entropy``, (n, d_out) targets
+    for ``mse``/``bce_with_logits``."""
+    loss = canonical_name(loss)
+    X = model.check_input(X)
+    y = check_targets(y, loss, X.shape[0], model.sizes[-1], model.dtype)
+    value, _ = loss_function(loss)(model.forward(X), y)
+    labels = None if loss == "mse" else (y if loss == "softmax_cross_entropy" else (y > 0.5).astype(np.int64))
+    return {"loss": float(value), "accuracy": None if labels is None else accuracy(model, X, labels)}
+
+
 def accuracy(model, X, labels) -> float:
     """Fraction of rows whose predicted class matches ``labels``: argmax for several outputs,
     ``output > 0`` (a logit) for one output."""

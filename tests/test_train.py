@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+import ffbench
 from ffbench import MLP, data
 from ffbench.optim import Adam, AdamW, SGD, StepLR
 from ffbench.threads import threads
@@ -223,3 +224,15 @@ def test_history_repr_is_a_short_summary():
     history = History(step_loss=[1.0] * 5000, epoch_loss=[2.3, 0.51], lr=[0.1] * 5000, wall_time_s=1.5)
     assert repr(history) == "History(2 epochs, 5000 steps, epoch loss 2.3 -> 0.51, lr 0.1, 1.5 s)"
     assert "DIVERGED at step 7" in repr(History(diverged=True, diverged_at_step=7))
+
+
+def test_evaluate_gives_loss_and_accuracy_in_evaluation_mode():
+    X, y = ffbench.data.two_spirals(n=64, seed=0)
+    model = ffbench.MLP([2, 16, 2], activation="tanh", dropout=0.5, seed=3)
+    result = ffbench.evaluate(model, X, y, loss="softmax_cross_entropy")
+    expected, _ = ffbench.losses.softmax_cross_entropy(model.forward(X), y)
+    assert result == {"loss": expected, "accuracy": ffbench.accuracy(model, X, y)}
+    assert ffbench.evaluate(model, X, y, loss="ce") == result  # deterministic: no dropout when evaluating
+    assert ffbench.evaluate(model, X, np.zeros((64, 2)), loss="mse")["accuracy"] is None
+    with pytest.raises(ValueError):
+        ffbench.evaluate(model, X, y[:10], loss="softmax_cross_entropy")
