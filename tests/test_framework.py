@@ -189,9 +189,10 @@ def test_flaky_run_succeeds_on_retry(tmp_path):
 def test_render_from_record_alone_is_byte_identical(tmp_path):
     out = tmp_path / "run"
     run_toy(out, "--format", "png,svg,pdf")
-    written = {p.name: p.read_bytes() for p in out.glob("toy_mean_abs.*")}
-    assert set(written) == {f"toy_mean_abs.{f}" for f in FORMATS}
-    for p in [*out.glob("toy_mean_abs.*"), *cache_files(out)]:
+    stems = ("toy_mean_abs", "toy_claims")  # its figure, then the forest plot of its claims
+    written = {p.name: p.read_bytes() for stem in stems for p in out.glob(f"{stem}.*")}
+    assert set(written) == {f"{stem}.{f}" for stem in stems for f in FORMATS}
+    for p in [*(out / name for name in written), *cache_files(out)]:
         p.unlink()
     toy.CALLS.clear()
     for target in (out, tmp_path / "again"):

@@ -13,10 +13,10 @@ from ffbench.studies import framework as fw
 
 STUDIES = {"xor": xor, "approximation": approximation, "depth": depth}
 FIGURES = {
-    "xor": ["xor_boundaries", "xor_accuracy"],
+    "xor": ["xor_boundaries", "xor_accuracy", "xor_claims"],
     "approximation": ["approximation_staircase", "approximation_staircase_error", "approximation_trained",
-                      "approximation_barron"],
-    "depth": ["depth_sawtooth", "depth_shallow", "depth_compare"],
+                      "approximation_barron", "approximation_claims"],
+    "depth": ["depth_sawtooth", "depth_shallow", "depth_compare", "depth_claims"],
 }
 CLAIMS = {
     "xor": {"separable_labelings", "linear_max_accuracy", "lstsq_constant", "logistic_accuracy",

@@ -14,8 +14,9 @@ from ffbench.studies import dead_relu, residual
 from ffbench.studies import framework as fw
 
 STUDIES = {"dead_relu": dead_relu, "residual": residual}
-FIGURES = {"dead_relu": ["dead_relu_init", "dead_relu_born_dead", "dead_relu_rai", "dead_relu_trained"],
-           "residual": ["residual_training", "residual_shattered", "residual_gradients"]}
+FIGURES = {"dead_relu": ["dead_relu_init", "dead_relu_born_dead", "dead_relu_rai", "dead_relu_trained",
+                         "dead_relu_claims"],
+           "residual": ["residual_training", "residual_shattered", "residual_gradients", "residual_claims"]}
 CLAIMS = {"dead_relu": {"dead_units_grow_with_depth", "dead_at_input_exact", "born_dead_tends_to_one",
                         "rai_reduces_born_dead", "relu_dead_grows_with_lr", "leaky_relu_never_gradient_dead",
                         "smooth_units_keep_gradient", "smooth_units_collapse_at_large_lr"},

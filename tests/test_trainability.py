@@ -180,7 +180,7 @@ def test_quick_run_through_the_framework(quick):
 def test_render_from_record_alone(quick, tmp_path):
     out, _ = quick
     paths = fw.render_record(tr, out / "trainability.json", tmp_path, ["png"])
-    assert [p.name for p in paths] == ["trainability.png"]
+    assert [p.name for p in paths] == ["trainability.png", "trainability_claims.png"]
 
 
 def _claims(accuracy, xi_measured, config=None):

@@ -38,7 +38,7 @@ batch_size = 32
 """
 
 STEMS = ("vanishing_gradients", "vanishing_preactivations", "vanishing_histograms", "vanishing_chi",
-         "vanishing_training")
+         "vanishing_training", "vanishing_claims")
 CLAIMS = {"sigmoid_standard_uniform_per_layer", "sigmoid_xavier_uniform_per_layer", "sigmoid_he_normal_per_layer",
           "sigmoid_he_normal_sqrt_chi1", "sigmoid_xavier_10_layers", "glorot_standard_tanh",
           "he_relu_xavier_uniform_backward", "he_relu_xavier_uniform_forward", "he_relu_he_normal_backward",
@@ -218,7 +218,7 @@ def quick(tmp_path_factory):
     out = tmp_path_factory.mktemp("quick")
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
-        record = fw.main(vanishing, ["--quick", "--out", str(out)])
+        record = fw.main(vanishing, ["--quick", "--out", str(out), "--format", "png,svg"])
     return out, record, printed.getvalue()
 
 

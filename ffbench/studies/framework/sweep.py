@@ -26,7 +26,8 @@ from tqdm import tqdm
 
 from ...options import check_output
 from ...provenance import collect, peak_rss_mib
-from ...style import paper_style, parse_formats
+from ... import claims_plot
+from ...style import DEFAULT_FORMATS, paper_style, parse_formats
 from ..claims import Claim, format_claims
 from .cache import ensure_writable, read_cache, spec_key, write_cache
 from .contract import check_study
@@ -165,7 +166,7 @@ def _check_summary(study, summary) -> dict:
 
 
 def run_study(study, config: dict, out_dir, force=False, executor=None, progress=None, plot=True,
-              formats=("png", "svg"), quick=False) -> dict:
+              formats=DEFAULT_FORMATS, quick=False) -> dict:
     """Run (or resume) the sweep of ``study`` at ``config``, write ``out_dir/NAME.json`` and ``.csv``,
     print the tables, render the figures (if ``plot``) and return the record.
 
@@ -233,9 +234,10 @@ def run_study(study, config: dict, out_dir, force=False, executor=None, progress
 
 
 
-def render_record(study, record_path, out_dir=None, formats=("png", "svg")) -> list[Path]:
+def render_record(study, record_path, out_dir=None, formats=DEFAULT_FORMATS) -> list[Path]:
     """Draw ``study``'s figures from the record at ``record_path`` alone (default ``out_dir``: the record's
-    directory).  Returns the paths written."""
+    directory), then ``NAME_claims``, the forest plot of its judged claims (``ffbench.claims_plot``; none when it
+    judges no claim).  Returns the paths written."""
     study = check_study(study)
     record_path = Path(record_path)
     record = load_record(record_path)
@@ -247,6 +249,8 @@ def render_record(study, record_path, out_dir=None, formats=("png", "svg")) -> l
                       stacklevel=2)
     out_dir = record_path.parent if out_dir is None else Path(out_dir)
     ensure_writable(out_dir)
+    formats = parse_formats(formats)
     with paper_style():
-        return [Path(p) for p in study.render(record, out_dir, parse_formats(formats))]
+        paths = [Path(p) for p in study.render(record, out_dir, formats)]
+        return paths + claims_plot.render_study(record, out_dir, formats)
 
