@@ -10,9 +10,12 @@ Three libraries pick machine code for the CPU they load on, and different code r
   a figure (matplotlib's log-axis transform goes through ``np.log10``: 9 pixels of
   ``approximation_staircase_error.png`` moved by up to 3 levels).  Pinned by ``NPY_ENABLE_CPU_FEATURES`` set to
   the AVX2 target (read once, when NumPy is imported).
-- **Numba** compiles for the host CPU (``rocketlake``, ``znver4``, ...): LLVM vectorises a reduction 8 or 16 lanes
-  wide, and the sum's order changes.  Pinned by ``NUMBA_CPU_NAME=haswell`` with the features of that CPU only
-  (``NUMBA_CPU_FEATURES`` set to the empty list: LLVM then uses the named CPU's own features).
+- **Numba** compiles for the host CPU (``rocketlake``, ``znver4``, ...).  Measured: no bit of the xor, dead_relu
+  or vanishing quick records changed between the haswell, rocketlake and znver4 targets, since ffbench's kernels
+  reduce serially in a fixed order (no fastmath reassociation); a fastmath loop would change (a float32 sum compiled
+  for haswell with AVX-512 features enabled used 512-bit vectors).  Pinned all the same, since LLVM's choices are per
+  CPU model and version: ``NUMBA_CPU_NAME=haswell`` with the features of that CPU only (``NUMBA_CPU_FEATURES`` set
+  to the empty list: LLVM then uses the named CPU's own features).
 
 All three are environment variables read when a library loads, so they cannot be changed inside a running process:
 ``pinned_environment`` gives the environment for a child process (``ffbench refresh`` runs every study in one,
