@@ -12,8 +12,8 @@ Three libraries pick machine code for the CPU they load on, and different code r
   the AVX2 target (read once, when NumPy is imported).
 - **Numba** compiles for the host CPU (``rocketlake``, ``znver4``, ...).  Measured: no bit of the xor, dead_relu
   or vanishing quick records changed between the haswell, rocketlake and znver4 targets, since ffbench's kernels
-  reduce serially in a fixed order (no fastmath reassociation); a fastmath loop would change (a float32 sum compiled
-  for haswell with AVX-512 features enabled used 512-bit vectors).  Pinned all the same, since LLVM's choices are per
+  reduce serially in a fixed order (no fastmath reassociation), while a fastmath loop may not (a float32 sum compiled
+  for haswell with the host's AVX-512 features used 512-bit vectors, with 256-bit ones for rocketlake).  Pinned all the same, since LLVM's choices are per
   CPU model and version: ``NUMBA_CPU_NAME=haswell`` with the features of that CPU only (``NUMBA_CPU_FEATURES`` set
   to the empty list: LLVM then uses the named CPU's own features).
 
