@@ -155,11 +155,17 @@ def _smallest(cls):
 
 @pytest.mark.parametrize("module, cls", [("bench_activations", "Activations"),
                                          ("bench_activations", "ActivationRegimes"),
-                                         ("bench_step", "TrainStep"), ("bench_memory", "PeakMemory")])
-def test_asv_classes_run(asv_benchmarks, module, cls):
-    bench_cls = getattr(importlib.import_module(f"benchmarks.{module}"), cls)
+                                         ("bench_step", "TrainStep"), ("bench_memory", "PeakMemory"),
+                                         ("bench_memory", "VanishingProbe")])
+def test_asv_classes_run(asv_benchmarks, module, cls, monkeypatch):
+    bench_module = importlib.import_module(f"benchmarks.{module}")
+    if cls == "VanishingProbe":
+        monkeypatch.setattr(bench_module, "PROBE_DEPTH", 2)  # a smoke test: 2 of the probe's layers
+    bench_cls = getattr(bench_module, cls)
     args = _smallest(bench_cls)
     obj = bench_cls()
+    if hasattr(obj, "setup_cache"):
+        obj.setup_cache()
     obj.setup(*args)
     methods = [m for m in dir(obj) if m.startswith(("time_", "peakmem_", "track_"))]
     assert methods
