@@ -251,9 +251,11 @@ def ordered(values, log=None) -> list[str]:
 
 
 def panel_letters(axes, start: int = 0):
-    """Letter each panel: a bold a, b, c, ... at its top left (left of a centred title), in the order given."""
+    """Letter each panel: a bold a, b, c, ... just outside its top-left corner (clear of a centred title), in the
+    order given."""
     for i, ax in enumerate(np.ravel(axes)):
-        ax.set_title(chr(ord("a") + start + i), loc="left", fontweight="bold")
+        ax.annotate(chr(ord("a") + start + i), (0.0, 1.0), xycoords="axes fraction", xytext=(-3, 3),
+                    textcoords="offset points", ha="right", va="bottom", fontweight="bold", fontsize="large")
 
 
 def theory(ax, x, y, label=None, **kwargs):
