@@ -77,7 +77,8 @@ class Activation:
     2-D in practice) and return a new array of the same shape and dtype; ``fused_forward`` and
     ``fused_gradient`` are the unchecked in-place kernels of a linear layer.  Facts: ``label`` (for
     figures), ``init`` (the recommended ``ffbench.init`` initialiser), ``gain`` (the recommended
-    initialisation gain), ``homogeneous`` and ``slopes``.
+    initialisation gain), ``homogeneous``, ``slopes`` and ``float32_ulps`` (the stated accuracy of its float32
+    kernels).
     """
 
     name: str
@@ -91,6 +92,10 @@ class Activation:
     gain_rule: Callable | None = field(default=None, repr=False)    # (**params) -> gain; None: second_moment_gain
     slopes_rule: Callable | None = field(default=None, repr=False)  # (**params) -> (slope z > 0, slope z < 0)
     check: Callable | None = field(default=None, repr=False)        # (**params) -> None, or a ValueError
+    # Error bound (forward, derivative) of the float32 kernels in float32 ulps of the exact value (default
+    # parameters, normal-range results), checked against mpmath by tests/test_float32_activations.py; None: not
+    # yet measured (that test then fails, saying how to measure and state it).
+    float32_ulps: tuple[float, float] | None = None
 
     def __post_init__(self):
         if self.values is None:

@@ -27,8 +27,8 @@ activation gradient, ns per element, float64 intermediates before -> float32 now
 gelu_tanh 1.54 -> 1.02 / 2.25 -> 1.50, silu 1.30 -> 0.42 / 1.45 -> 0.64 (tanh 0.51 / 0.45, sigmoid 0.42 / 0.42).
 Elementwise on 4M elements, one thread: gelu 0.59 / 0.76, gelu_tanh 0.86 / 1.38, silu 0.36 / 0.55, PyTorch's
 float32 kernels 0.51 / 0.83, 1.67 / 1.85, 0.41 / 0.51 (less accurate: its erf has only absolute accuracy in
-GELU's left tail).  A float64 input takes the float64 code, bit for bit as before.  ``FLOAT32_ULPS``
-states the error bound of every float32 kernel against 40-digit mpmath, which
+GELU's left tail).  A float64 input takes the float64 code, bit for bit as before.  Each entry's
+``float32_ulps`` states the error bound of its float32 kernels against 40-digit mpmath, which
 ``tests/test_float32_activations.py`` checks.
 
 Speed: the transcendental functions come from ``ffbench.fastmath`` (branch-free, vectorisable,
@@ -39,9 +39,20 @@ the array loop and vectorises the loop (AVX-512: 8 doubles or 16 floats at a tim
 Conventions follow PyTorch: relu'(0) = 0, leaky_relu'(0) = slope, elu'(0) = alpha; NaN propagates
 through the forward pass; softplus reverts to the identity above ``beta * z > threshold`` (default 20).
 
-Adding an activation: write its two scalar functions and their NumPy twins, add one ``Activation``
-entry to ``_REGISTRY``, and add its torch and mpmath references to ``tests/references.py``; every test,
-the benchmark and the studies pick it up from there.
+Adding an activation (done for softsign from scratch, in exactly these places):
+
+1. here: its scalar ``f(z, p)`` and ``df(z, p)`` under ``@njit(**_SCALAR)`` (of z, in z's dtype: constants via
+   ``fm.like``, transcendental functions from ``ffbench.fastmath``), their NumPy twins ``_np_NAME(z, *p)`` and
+   ``_np_NAME_d``, and one ``Activation`` entry in ``_REGISTRY`` with its label, recommended initialiser, its
+   parameters and check if any, its gain rule (or None: ``second_moment_gain``) and ``float32_ulps``;
+2. ``tests/references.py``: one line in ``TORCH`` and one in ``MPMATH``.
+
+Then run ``tests/test_activations.py`` and ``tests/test_float32_activations.py``.  ``float32_ulps`` is the
+measured worst float32 error plus a margin (the float32 test prints the worst point); if the derivative (or
+forward) is far off, a float32 evaluation loses accuracy to cancellation or to a rounded argument magnified in a
+tail: rewrite it without the cancellation, or evaluate it as ``ffbench.activations_f32`` does for the GELUs and
+SiLU (the float32 section above), rather than raising the bound.  Every test, the benchmark's ffbench and NumPy
+peers, ``ffbench.style`` (its next colour) and the studies pick the new entry up from there.
 """
 from __future__ import annotations
 
@@ -217,6 +228,20 @@ _silu_d = _by_dtype(_silu_d_f32, _silu_d_f64, "_silu_d", r":math:`\sigma(z) + z\
 
 
 @njit(**_SCALAR)
+def _softsign(z, p):
+    r"""Softsign :math:`z / (1 + |z|)` (Bergstra et al. 2009; Glorot & Bengio 2010): tanh's shape with
+    polynomial tails, so it saturates more slowly.  One rounding of ``1 + |z|`` and one of the quotient."""
+    return z / (fm.like(1.0, z) + abs(z))
+
+
+@njit(**_SCALAR)
+def _softsign_d(z, p):
+    r""":math:`1 / (1 + |z|)^2`, from z and never as ``(1 - |f|)^2``, which cancels where f nears +-1."""
+    d = fm.like(1.0, z) + abs(z)
+    return fm.like(1.0, z) / (d * d)
+
+
+@njit(**_SCALAR)
 def _softplus(z, p):
     r""":math:`\tfrac1\beta\log(1+e^{\beta z})`, the identity where :math:`\beta z` exceeds the threshold
     (``p = (beta, threshold)``), as PyTorch."""
@@ -309,6 +334,14 @@ def _np_silu_d(z):
     return special.expit(z) * (1.0 + z * special.expit(-z))
 
 
+def _np_softsign(z):
+    return z / (1.0 + np.abs(z))
+
+
+def _np_softsign_d(z):
+    return np.reciprocal(np.square(1.0 + np.abs(z)))
+
+
 def _np_softplus(z, beta, threshold):
     return np.where(beta * z > threshold, z, np.logaddexp(0.0, beta * z) / beta)
 
@@ -324,45 +357,43 @@ def _check_softplus(beta, threshold):
 
 # Gains: torch.nn.init.calculate_gain where PyTorch defines one, else second_moment_gain (gain_rule None).
 # Initialisers: Glorot for the saturating ones and the identity, He for the rectifiers and their smooth kin.
+# float32_ulps (forward, derivative): the error bound of the float32 kernels in float32 ulps of the exact value
+# (default parameters, normal-range results): fastmath's ``_f32`` bound plus half an ulp per later rounding.
+# Measured maxima over ~2,800 points from 0.05 to 40 in scale (tests/test_float32_activations.py): sigmoid 1.65 /
+# 3.24, tanh 1.45 / 3.03, elu 0.80 / 0.82, softplus 1.28 / 1.65; softsign over 10M points from 0.01 to 1000 in
+# scale, 1.50 (z = 1023.2) / 3.46 (z = -7.016: 1 + |z| is rounded, then squared); for the GELUs and SiLU (float32 section above) over every float32 in [-110, 110] and every 997th beyond, against the
+# float64 kernels (worst points checked against mpmath), on the AVX-512 machine: gelu 6.73 (z = -6.0791) / 4.99
+# (z = -1.2427), gelu_tanh 3.46 (-2.9779) / 5.62 (-2.2319), silu 3.39 (-3.2113) / 5.73 (-6.5667); their bounds
+# and softsign's are those maxima plus 0.1, rounded up to a quarter ulp.
 _REGISTRY: dict[str, Activation] = {a.name: a for a in (
     Activation("identity", "identity", _identity, _identity_d, (np.copy, np.ones_like), "xavier_normal",
-               gain_rule=lambda: 1.0, slopes_rule=lambda: (1.0, 1.0)),
+               gain_rule=lambda: 1.0, slopes_rule=lambda: (1.0, 1.0), float32_ulps=(0.0, 0.0)),
     Activation("sigmoid", "sigmoid", _sigmoid, _sigmoid_d, (special.expit, _np_sigmoid_d), "xavier_normal",
-               gain_rule=lambda: 1.0),
-    Activation("tanh", "tanh", _tanh, _tanh_d, (np.tanh, _np_tanh_d), "xavier_normal", gain_rule=lambda: 5.0 / 3.0),
+               gain_rule=lambda: 1.0, float32_ulps=(2.5, 4.0)),
+    Activation("tanh", "tanh", _tanh, _tanh_d, (np.tanh, _np_tanh_d), "xavier_normal", gain_rule=lambda: 5.0 / 3.0,
+               float32_ulps=(2.0, 4.0)),
     Activation("relu", "ReLU", _relu, _relu_d, (_np_relu, _np_relu_d), "he_normal",
-               gain_rule=lambda: math.sqrt(2.0), slopes_rule=lambda: (1.0, 0.0)),
+               gain_rule=lambda: math.sqrt(2.0), slopes_rule=lambda: (1.0, 0.0), float32_ulps=(0.0, 0.0)),
     Activation("leaky_relu", "LeakyReLU", _leaky_relu, _leaky_relu_d, (_np_leaky_relu, _np_leaky_relu_d), "he_normal",
                (("negative_slope", 0.01),), gain_rule=lambda negative_slope: math.sqrt(2.0 / (1.0 + negative_slope
                                                                                              * negative_slope)),
-               slopes_rule=lambda negative_slope: (1.0, negative_slope)),
-    Activation("elu", "ELU", _elu, _elu_d, (_np_elu, _np_elu_d), "he_normal", (("alpha", 1.0),)),
-    Activation("gelu", "GELU", _gelu, _gelu_d, (_np_gelu, _np_gelu_d), "he_normal"),
+               slopes_rule=lambda negative_slope: (1.0, negative_slope), float32_ulps=(0.5, 0.5)),
+    Activation("elu", "ELU", _elu, _elu_d, (_np_elu, _np_elu_d), "he_normal", (("alpha", 1.0),),
+               float32_ulps=(2.5, 2.0)),
+    Activation("gelu", "GELU", _gelu, _gelu_d, (_np_gelu, _np_gelu_d), "he_normal", float32_ulps=(7.0, 5.25)),
     Activation("gelu_tanh", "GELU (tanh approx.)", _gelu_tanh, _gelu_tanh_d, (_np_gelu_tanh, _np_gelu_tanh_d),
-               "he_normal"),
-    Activation("silu", "SiLU", _silu, _silu_d, (_np_silu, _np_silu_d), "he_normal"),
+               "he_normal", float32_ulps=(3.75, 5.75)),
+    Activation("silu", "SiLU", _silu, _silu_d, (_np_silu, _np_silu_d), "he_normal", float32_ulps=(3.5, 6.0)),
     Activation("softplus", "softplus", _softplus, _softplus_d, (_np_softplus, _np_softplus_d), "he_normal",
-               (("beta", 1.0), ("threshold", 20.0)), check=_check_softplus),
+               (("beta", 1.0), ("threshold", 20.0)), check=_check_softplus, float32_ulps=(3.0, 2.5)),
+    Activation("softsign", "softsign", _softsign, _softsign_d, (_np_softsign, _np_softsign_d), "xavier_normal",
+               float32_ulps=(1.75, 3.75)),
 )}
 #: Other names of the activations (``activation`` accepts them).
 ALIASES = {"swish": "silu", "linear": "identity"}
 
 #: The activation names, in registry order (aliases: ``swish`` for silu, ``linear`` for identity).
 ACTIVATIONS: tuple[str, ...] = tuple(_REGISTRY)
-
-#: Error bound (forward, derivative) of the float32 kernels in float32 ulps of the exact value (default
-#: parameters, normal-range results): fastmath's ``_f32`` bound plus half an ulp per later rounding.  Measured
-#: maxima over ~2,800 points from 0.05 to 40 in scale (tests/test_float32_activations.py): sigmoid 1.65 / 3.24,
-#: tanh 1.45 / 3.03, elu 0.80 / 0.82, softplus 1.28 / 1.65; for the GELUs and SiLU (float32 section above) over
-#: every float32 in [-110, 110] and every 997th beyond, against the float64 kernels (worst points checked against
-#: mpmath), on the AVX-512 machine: gelu 6.73 (z = -6.0791) / 4.99 (z = -1.2427), gelu_tanh 3.46 (-2.9779) /
-#: 5.62 (-2.2319), silu 3.39 (-3.2113) / 5.73 (-6.5667); their bounds are those maxima plus 0.1, rounded up to a
-#: quarter ulp.
-FLOAT32_ULPS: dict[str, tuple[float, float]] = {
-    "identity": (0.0, 0.0), "relu": (0.0, 0.0), "leaky_relu": (0.5, 0.5),
-    "sigmoid": (2.5, 4.0), "tanh": (2.0, 4.0), "elu": (2.5, 2.0), "softplus": (3.0, 2.5),
-    "gelu": (7.0, 5.25), "gelu_tanh": (3.75, 5.75), "silu": (3.5, 6.0),
-}
 
 
 def activation(name: str | Activation, **params) -> Activation:

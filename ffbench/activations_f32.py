@@ -21,7 +21,7 @@ coefficients positive, relative error 2^-25.9) over |z| <= 14.5 (beyond, z Phi(z
 z < 0); gelu = z Phi(z), gelu' = Phi(z) + z phi(z) = e^{-z^2/2} (m - |z|/sqrt(2 pi)) for z < 0, one minus that
 for z >= 0.  The tanh GELU and SiLU are z sigma(y) with y = 2u(z) or z: with e = e^{-|y|}, z/(1 + e) for z >= 0
 and z e/(1 + e) for z < 0, derivative (1 + e + z y' e)/(1 + e)^2, resp. e (1 + e + z y')/(1 + e)^2.  Each
-result is a chain of ~8 roundings (exp's own error included): measured worst errors in FLOAT32_ULPS.
+result is a chain of ~8 roundings (exp's own error included): measured worst errors in each registry entry's float32_ulps.
 The coefficients: least-squares fits to 30-40-digit mpmath values on Chebyshev nodes (the polynomials G
 reweighted to minimax (Lawson), each coefficient rounded to float32 in turn and the later ones refitted; P/Q
 linearised and iterated (Loeb), then P and Q rounded and refitted in turn).

@@ -43,6 +43,7 @@ TORCH = {
     "gelu_tanh": lambda F, t: F.gelu(t, approximate="tanh"),
     "silu": lambda F, t: F.silu(t),
     "softplus": lambda F, t, beta, threshold: F.softplus(t, beta=beta, threshold=threshold),
+    "softsign": lambda F, t: F.softsign(t),
 }
 
 
@@ -67,4 +68,5 @@ MPMATH = {
     "gelu_tanh": _gelu_tanh,
     "silu": lambda mp, z: z * _sigmoid(mp, z),
     "softplus": lambda mp, z, beta, threshold: z if beta * z > threshold else mp.log1p(mp.exp(beta * z)) / beta,
+    "softsign": lambda mp, z: z / (1 + abs(z)),
 }
