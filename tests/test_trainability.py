@@ -9,6 +9,7 @@ import pytest
 from ffbench import theory
 from ffbench.studies import framework as fw
 from ffbench.studies import trainability as tr
+from ffbench.studies.trainability import analysis, experiment
 
 SIGMA_B2 = 0.05
 
@@ -133,8 +134,8 @@ def test_critical_sigma_w2_rejects_a_bracket_without_crossing():
 
 def test_decay_fit_recovers_an_exponential():
     layers = np.arange(200)
-    assert tr._decay_xi(0.5 * np.exp(-layers / 7.0)) == pytest.approx(7.0)
-    assert math.isnan(tr._decay_xi(0.5 * np.exp(-layers / 500.0)))  # never falls to 1/1000: not measured
+    assert experiment._decay_xi(0.5 * np.exp(-layers / 7.0)) == pytest.approx(7.0)
+    assert math.isnan(experiment._decay_xi(0.5 * np.exp(-layers / 500.0)))  # never falls to 1/1000: not measured
 
 
 def test_slope_fit_recovers_a_known_map():
@@ -142,7 +143,7 @@ def test_slope_fit_recovers_a_known_map():
     c = [rng.uniform(0.1, 0.5, 64)]
     for _ in range(8):  # c' - c* = 0.9 (c - c*) + 0.3 (c - c*)^2 plus a shift common to every pair
         c.append(0.3 + 0.9 * (c[-1] - 0.3) + 0.3 * (c[-1] - 0.3) ** 2 + rng.normal(0, 0.05))
-    assert tr._slope_xi(np.array(c), 0.3) == pytest.approx(-1 / math.log(0.9), rel=1e-9)
+    assert experiment._slope_xi(np.array(c), 0.3) == pytest.approx(-1 / math.log(0.9), rel=1e-9)
 
 
 @pytest.mark.parametrize("sigma_w2", [1.0, 3.0])
@@ -150,7 +151,7 @@ def test_probe_measures_xi_c_at_init(sigma_w2):
     """A width-300 probe measures xi_c within 25% in either phase (one network)."""
     spec = {"sigma_w2": sigma_w2, "sigma_b2": SIGMA_B2, "width": 300, "depth": 120, "pairs": 64, "start": 0.5,
             "slope_layers": 8, "seed": 1}
-    xi = tr.measured_xi(fw.roundtrip(tr._probe(spec), "result"))
+    xi = experiment.measured_xi(fw.roundtrip(experiment._probe(spec), "result"))
     assert xi == pytest.approx(theory.depth_scale("tanh", sigma_w2, SIGMA_B2).xi_c, rel=0.25)
 
 
@@ -190,12 +191,13 @@ def _claims(accuracy, xi_measured, config=None):
     rows = {s2: theory.depth_scale("tanh", s2, config["sigma_b2"])._asdict() for s2 in sigmas}
     bound = np.array([6 * rows[s2]["xi_c"] for s2 in sigmas])
     xi = {s2: list(x) for s2, x in zip(sigmas, xi_measured)}
-    claims = tr._claims(config, sigmas, config["depths"], np.asarray(accuracy, dtype=float), bound, 0.2, xi,
+    claims = analysis._claims(config, sigmas, config["depths"], np.asarray(accuracy, dtype=float), bound, 0.2, xi,
                         rows, tr.critical(config))
     return {c.name: c for c in claims}, config, sigmas, bound
 
 
 def test_claims_can_fail():
+    """Every judged claim holds on a grid that follows the paper and FAILS on one that contradicts it."""
     config = fw.resolve_config(tr, quick=True)
     config["depths"] = [2, 4, 8, 16, 32, 64, 128, 256, 512]
     sigmas = tr.grid(config)
@@ -206,12 +208,33 @@ def test_claims_can_fail():
     follows += np.random.default_rng(0).normal(0, 0.01, follows.shape)
     exact = [[xi * (1 + 0.01 * (-1) ** k) for k in range(config["probe"]["seeds"])] for xi in rows]
     good, *_ = _claims(follows, exact, config)
-    assert good["boundary_6_xi_c"].verdict == "holds"
-    assert good["critical_trains_at_every_depth"].verdict == "holds"
-    assert good["xi_c_follows_theory"].verdict == "holds"
+    judged = {"boundary_6_xi_c", "deep_trains_only_near_criticality", "critical_trains_at_every_depth",
+              "xi_c_follows_theory"}
+    assert {name for name, c in good.items() if c.kind != "observation"} == judged
+    assert all(good[name].verdict == "holds" for name in judged), {n: good[n].verdict for n in judged}
     inverted = 0.6 - follows  # trains exactly where it should not
     doubled = [[2 * x for x in row] for row in exact]
     bad, *_ = _claims(inverted, doubled, config)
-    assert bad["boundary_6_xi_c"].verdict == "FAILS"
-    assert bad["critical_trains_at_every_depth"].verdict == "FAILS"
-    assert bad["xi_c_follows_theory"].verdict == "FAILS"
+    assert all(bad[name].verdict == "FAILS" for name in judged), {n: bad[n].verdict for n in judged}
+    # one deep network far from criticality that trains refutes "only near criticality", and nothing else
+    one = follows.copy()
+    one[0, -1, :] = 0.5
+    single, *_ = _claims(one, exact, config)
+    assert single["deep_trains_only_near_criticality"].verdict == "FAILS"
+    assert single["boundary_6_xi_c"].verdict == "holds"
+
+
+def test_each_cell_takes_the_lr_of_lowest_training_loss():
+    """(sigma, depth, lr, seed) losses: the mean over seeds decides, a diverged (NaN) run never wins, ties go to
+    the smaller lr."""
+    loss = np.array([[[[1.0, 3.0], [1.5, 1.5], [np.nan, 0.1]]]])
+    assert analysis.choose_lr(loss).tolist() == [[1]]
+    assert analysis.choose_lr(np.ones((1, 1, 3, 2))).tolist() == [[0]]
+
+
+def test_boundary_errors_name_the_misclassified_cells():
+    bound = np.array([12.0, 600.0])         # 6 xi_c of two sigma_w^2
+    acc = np.array([[0.5, 0.5, 0.5],        # L = 64 trains at 6 xi_c = 12: wrong (factor 5.3 beyond)
+                    [0.5, 0.1, 0.5]])       # L = 16 at chance with 6 xi_c = 600: wrong
+    errors = analysis.boundary_errors([1.0, 1.7], [2, 16, 64], acc, bound, 0.2, 2.0)
+    assert [(e["sigma_w2"], e["depth"], e["trains"]) for e in errors] == [(1.0, 64, True), (1.7, 16, False)]
