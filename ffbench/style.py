@@ -10,7 +10,8 @@
   ``ffbench.init.INITIALIZERS`` (so a new registry entry gets the next free colour, and one past the palette a
   fixed colour from a hash of its name); the two palettes share no colour, so a figure may show both.
   Ordered quantities (width, depth, learning rate) take ``ordered(values)``: a sequential map, in log steps.
-  Neutral colours: ``INK`` (data in black), ``MUTED`` (secondary marks), ``SHADE`` (bands), ``THEORY_COLOR``.
+  Neutral colours: ``INK`` (data in black), ``MUTED`` (secondary marks), ``SHADE`` (bands), ``THEORY_COLOR``;
+  ``ACCENT`` (one highlight), ``CLASS_FACES`` and ``CLASS_REGIONS`` (two classes and their predicted regions).
   Verdicts: ``VERDICT_COLORS`` (holds / FAILS / not judged).  Figure modules write no colour literal.
 - Theory is drawn one way everywhere: ``theory(ax, x, y)`` / ``theory_hline(ax, y)``, a thin dashed line under the
   measurements (dark gray, or the colour of the series it belongs to when several theories share a panel).
@@ -51,7 +52,7 @@ import numpy as np
 from cycler import cycler
 from matplotlib.figure import Figure
 
-from . import activations, init
+from . import activations, data, init
 from ._checks import lookup, positive_int
 from ._io import atomic_write_bytes
 
@@ -79,9 +80,16 @@ ARCHITECTURES = {"plain": ("plain", "#000000"), "residual": ("residual", "#4477A
                  "plain_bn": ("plain + BatchNorm", "#EE6677"), "residual_bn": ("residual + BatchNorm", "#228833"),
                  "deep": ("deep", "#AA3377"), "shallow": ("shallow", "#4477AA")}
 
+#: Labels of the 1-D targets of ``ffbench.data.TARGETS`` (a target not listed reads as its name in words).
+TARGETS = {"sin": "sine", "step": "step", "abs": "$|x|$", "gaussian_bump": "Gaussian bump", "sawtooth": "sawtooth"}
+
 INK = "#000000"  # measurements without a name of their own
 MUTED = "0.55"  # secondary marks: guides, individual seeds, reference lines that are not theory
 SHADE = "0.88"  # bands: an acceptance region, an allowance
+ACCENT = "#AA3377"  # one highlight that means "look here" and nothing else (XOR's hidden-unit lines)
+#: Two classes: marker faces (hollow, filled) and the regions a classifier assigns to them (light, darker gray).
+CLASS_FACES = ("#FFFFFF", INK)
+CLASS_REGIONS = ("0.97", "0.78")
 THEORY_COLOR = "0.3"
 THEORY = {"color": THEORY_COLOR, "linewidth": 0.8, "linestyle": (0, (4, 2)), "marker": "", "zorder": 1.5}
 #: Verdicts of claims (``ffbench.studies.framework.claims``): holds, FAILS, and not judged (drawn hollow).
@@ -179,11 +187,12 @@ def _labels() -> dict[str, str]:
     table = {name: activations.activation(name).label for name in (*activations.ACTIVATIONS, *activations.ALIASES)}
     table.update({name: init.LABELS[init.initializer(name).__name__] for name in (*init.INITIALIZERS, *init.ALIASES)})
     table.update({name: text for name, (text, _) in ARCHITECTURES.items()})
+    table.update({name: TARGETS.get(name, name.replace("_", " ")) for name in data.TARGETS})
     return table
 
 
 def label(name: str) -> str:
-    """The human-readable label of an activation, initialiser or architecture name (aliases too).
+    """The human-readable label of an activation, initialiser, architecture or 1-D target name (aliases too).
 
     ``label("gelu_tanh")`` -> "GELU (tanh approx.)", ``label("xavier_uniform")`` -> "Xavier",
     ``label("residual_bn")`` -> "residual + BatchNorm"; an unknown name raises a ValueError listing the known ones.

@@ -22,15 +22,12 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
-from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
 from scipy.optimize import linprog
 
 from ffbench import MLP, data
 from ffbench.optim import Adam
 from ffbench.studies.claims import claim_close, observation
 from ffbench.studies.framework import derive_seed, group
-from ffbench.style import figure, label, save_figure, theory_hline
 from ffbench.train import accuracy, train
 
 NAME = "xor"
@@ -258,96 +255,7 @@ def _claims_hidden(config, accuracies, success):
     return claims
 
 
-def _draw_line(ax, normal, offset, **style):
-    """The line normal . x + offset = 0 across the drawn square."""
-    lo, hi = EXTENT
-    t = np.linspace(lo, hi, 2)
-    style = {"marker": "", **style}
-    if abs(normal[1]) > abs(normal[0]):
-        ax.plot(t, -(normal[0] * t + offset) / normal[1], **style)
-    else:
-        ax.plot(-(normal[1] * t + offset) / normal[0], t, **style)
-
-
-def _scatter(ax, X, y):
-    for cls, marker, face in ((0, "o", "white"), (1, "s", "black")):
-        pts = X[y == cls]
-        ax.scatter(pts[:, 0], pts[:, 1], s=6, marker=marker, facecolors=face, edgecolors="black", linewidths=0.4,
-                   zorder=4, label=f"class {cls} (XOR = {cls})")
-
-
-SHADE = {0: "0.97", 1: "0.78"}  # the regions a classifier assigns to class 0 and class 1
-BOUNDARY = {"color": "0.45", "linewidth": 2.2, "linestyle": "-"}  # wide and gray, so a hidden-unit line on it shows
-HIDDEN = {"color": "#D55E00", "linewidth": 0.9, "linestyle": (0, (3, 1.5)), "zorder": 3}
-
-
-def render(record, out_dir, formats):
-    return _render_boundaries(record, out_dir, formats) + _render_accuracy(record, out_dir, formats)
-
-
-def _render_boundaries(record, out_dir, formats):
-    """The best line next to each activation's 2-unit net: regions, boundary, hidden-unit lines, data."""
-    d = record["data"]
-    X, y = np.asarray(d["X"]), np.asarray(d["y"])
-    acts = record["config"]["activations"]
-    n = d["grid"]
-    g = np.linspace(*d["extent"], n)
-    fig, axes = figure("double", height=7.0 / (len(acts) + 1) + 0.75, ncols=len(acts) + 1, sharey=True)
-    ax = axes[0]
-    line = d["linear"]["noisy_best_line"]
-    if line is not None:
-        p, q, orient = (np.asarray(v, float) for v in line)
-        normal = orient * np.array([-(q - p)[1], (q - p)[0]])
-        side = (np.stack(np.meshgrid(g, g), axis=-1) @ normal - normal @ p > 0).astype(float)
-        ax.contourf(g, g, side, levels=[-0.5, 0.5, 1.5], colors=[SHADE[0], SHADE[1]])
-        _draw_line(ax, normal, -normal @ p, **BOUNDARY)
-    ax.set_title(f"best line: {d['linear']['noisy_best_accuracy']:.0%}")
-    for ax, act in zip(axes[1:], acts):
-        s = d["shown"][act]
-        prob = 1.0 / (1.0 + np.exp(-np.clip(np.asarray(s["grid_logits"], float), -50, 50))).reshape(n, n)
-        ax.contourf(g, g, prob, levels=[0, 0.5, 1], colors=[SHADE[0], SHADE[1]])
-        ax.contour(g, g, prob, levels=[0.5], colors=BOUNDARY["color"], linewidths=BOUNDARY["linewidth"])
-        W1, b1 = np.asarray(s["W1"]), np.asarray(s["b1"])
-        for j in range(W1.shape[1]):
-            _draw_line(ax, W1[:, j], b1[j], **HIDDEN)
-        ax.set_title(f"{label(act)}, {W1.shape[1]} units: {s['corner_accuracy']:.0%}")
-    for ax in axes:
-        _scatter(ax, X, y)
-        ax.set_xlim(*d["extent"])
-        ax.set_ylim(*d["extent"])
-        ax.set_aspect("equal")
-        ax.set_xlabel("$x_1$")
-    axes[0].set_ylabel("$x_2$")
-    handles, labels = axes[0].get_legend_handles_labels()
-    handles += [Patch(facecolor=SHADE[0], edgecolor="0.6", linewidth=0.4),
-                Patch(facecolor=SHADE[1], edgecolor="0.6", linewidth=0.4),
-                Line2D([], [], **BOUNDARY), Line2D([], [], **{k: v for k, v in HIDDEN.items() if k != "zorder"})]
-    labels += ["predicted class 0", "predicted class 1", "decision boundary", r"hidden unit $w_j \cdot x + b_j = 0$"]
-    fig.legend(handles, labels, loc="outside lower center", ncol=3)
-    return save_figure(fig, out_dir, "xor_boundaries", formats)
-
-
-def _render_accuracy(record, out_dir, formats):
-    """Corner accuracy of every seed, per activation and width, against the linear limit."""
-    d = record["data"]
-    acts = record["config"]["activations"]
-    fig, ax = figure("single")
-    widths = sorted({w for a in acts for w in d["accuracies"][a]}, key=int)
-    offsets = np.linspace(-0.2, 0.2, len(widths)) if len(widths) > 1 else [0.0]
-    rng = np.random.default_rng(0)  # fixed jitter so the figure is byte-stable
-    for w, off in zip(widths, offsets):
-        xs, ys = [], []
-        for i, act in enumerate(acts):
-            acc = np.asarray(d["accuracies"][act][w])
-            xs += list(i + off + rng.uniform(-0.04, 0.04, len(acc)))
-            ys += list(acc + rng.uniform(-0.012, 0.012, len(acc)))
-        ax.plot(xs, ys, linestyle="none", label=f"{w} hidden units")
-    theory_hline(ax, 0.75, label="best linear (3 of 4)")
-    ax.set_xticks(range(len(acts)), [label(a) for a in acts])
-    ax.set_ylim(0.4, 1.06)
-    ax.set_ylabel("accuracy on the 4 corners")
-    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=3, fontsize=6.5)
-    return save_figure(fig, out_dir, "xor_accuracy", formats)
+from ffbench.studies.xor_figures import render  # noqa: E402,F401  (the study contract's render)
 
 
 if __name__ == "__main__":
