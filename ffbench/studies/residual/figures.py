@@ -5,7 +5,8 @@ import math
 
 import numpy as np
 
-from ffbench.style import figure, label, save_figure, theory, theory_hline
+from ffbench.style import PM, figure, label, panel_letters, save_figure, series, theory, theory_hline
+
 
 def _arr(values):
     return np.asarray([np.nan if v is None else v for v in values], dtype=float)
@@ -23,13 +24,13 @@ def _render_train(d, init, out_dir, formats):
     depths = _arr(d["depths"])
     best = d["best"]
     for a in d["archs"]:
-        axes[0].loglog(depths, _arr(best["final_loss"][a]), label=label(a))
-        axes[1].semilogx(depths, _arr(best["accuracy"][a]), label=label(a))
+        axes[0].loglog(depths, _arr(best["final_loss"][a]), **series(a))
+        axes[1].semilogx(depths, _arr(best["accuracy"][a]), **series(a))
     axes[0].set_ylabel("final training loss (best lr)")
     axes[1].set_ylabel("training accuracy (best lr)")
     idepths, g, se = _arr(init["depths"]), _arr(init["log10_grad"]), _arr(init["log10_grad_se"])
-    axes[2].errorbar(idepths, g, yerr=3 * se, label=f"plain, mean over {init['networks']} networks (3 se)",
-                     capsize=2)
+    axes[2].errorbar(idepths, g, yerr=3 * se, capsize=2,
+                     **series("plain", label=f"plain, mean over {init['networks']} networks ({PM}3 s.e.)"))
     theory(axes[2], idepths, g[0] + _arr(init["drift_leading"]), label=r"$-\frac{5}{4}\,(\Delta L/n)/\ln 10$")
     axes[2].set_xscale("log")
     axes[2].set_ylabel(r"$E\,\log_{10}\|\partial L / \partial W_1\|$ at init")
@@ -37,12 +38,13 @@ def _render_train(d, init, out_dir, formats):
         ax.set_xlabel("hidden layers $L$")
     for a in d["archs"]:
         trace = _arr(d["grad_first_trace"][a])
-        axes[3].semilogy(np.linspace(0.0, 1.0, trace.size), trace, label=f"{label(a)}, lr {best['lr'][a][-1]:g}",
-                         markevery=max(1, trace.size // 8))
+        axes[3].semilogy(np.linspace(0.0, 1.0, trace.size), trace, markevery=max(1, trace.size // 8),
+                         **series(a, label=f"{label(a)}, lr {best['lr'][a][-1]:g}"))
     axes[3].set_xlabel(f"fraction of training steps ({d['depths'][-1]} hidden layers, best lr)")
     axes[3].set_ylabel(r"first-layer $\|\partial L / \partial W_1\|_F$")
     for ax in (axes[1], axes[2], axes[3]):
-        ax.legend(fontsize=6, loc="best")
+        ax.legend(fontsize="small", loc="best")
+    panel_letters(axes)
     return save_figure(fig, out_dir, "residual_training", formats)
 
 
@@ -53,7 +55,7 @@ def _render_shatter(d, out_dir, formats):
         for ax, key in zip(axes, ("rho1", "spectral_slope", "coactive")):
             runs_ = [_arr(v) for v in d[f"{key}_runs"][a]]
             se = [3 * v.std(ddof=1) / math.sqrt(v.size) if v.size > 1 else 0.0 for v in runs_]
-            ax.errorbar(depths, _arr(d[key][a]), yerr=se, label=label(a), capsize=1.5)
+            ax.errorbar(depths, _arr(d[key][a]), yerr=se, capsize=1.5, **series(a))
     theory_hline(axes[0], 0.0, label="white noise")
     theory_hline(axes[1], 0.0)
     theory_hline(axes[1], -2.0, linestyle=":")
@@ -68,7 +70,8 @@ def _render_shatter(d, out_dir, formats):
     entries = dict(zip(*reversed(axes[0].get_legend_handles_labels())))
     entries.update(zip(*reversed(axes[2].get_legend_handles_labels())))
     entries = {k: entries[k] for k in [label(a) for a in d["archs"]] + ["white noise", "independent patterns"]}
-    fig.legend(entries.values(), entries.keys(), loc="outside upper center", ncol=3, fontsize=7)
+    fig.legend(entries.values(), entries.keys(), loc="outside upper center", ncol=3)
+    panel_letters(axes)
     return save_figure(fig, out_dir, "residual_shattered", formats)
 
 
@@ -78,10 +81,18 @@ def _render_curves(d, out_dir, formats):
     fig, axes = figure("double", height=3.4, nrows=len(keys), ncols=len(archs), sharex=True, squeeze=False)
     x = _arr(d["x"])
     for i, key in enumerate(keys):
+        drawn = {}  # an architecture whose curve repeats an earlier one's (at L = 1 there is no skip to add)
         for j, a in enumerate(archs):
             ax = axes[i, j]
             curve = _arr(d["curves"][a][key])
-            ax.plot(x, curve, marker="", linewidth=0.6, color="0")
+            same = next((b for b, c in drawn.items() if np.array_equal(c, curve, equal_nan=True)), None)
+            drawn[a] = curve
+            if same is not None:
+                ax.text(0.5, 0.5, f"= {label(same)}\n(one layer:\nnothing to skip)", ha="center", va="center",
+                        transform=ax.transAxes)
+                ax.set_axis_off()
+                continue
+            ax.plot(x, curve, marker="", linewidth=0.6, linestyle="-", color=series(a)["color"])
             ax.set_ylim(-1.15, 1.15)  # scaled by the largest |g|: a BatchNorm step at L = 1 stays off the frame
     for ax, a in zip(axes[0], archs):
         ax.set_title(label(a))
@@ -89,4 +100,5 @@ def _render_curves(d, out_dir, formats):
         ax.set_xlabel("input $x$")
     for ax, key in zip(axes[:, 0], keys):
         ax.set_ylabel(f"$L$ = {key}\n" + r"$\partial f/\partial x$ / max $|\partial f/\partial x|$")
+    panel_letters(axes)
     return save_figure(fig, out_dir, "residual_gradients", formats)
