@@ -28,7 +28,8 @@ The record convention (the claim table and the forest plot of every claim rely o
   judged in between, with the n that would decide it (``n_to_decide``).  Stored as "greater"/"less" against
   ``bound +- t se`` with tolerance 0.
 - ``claim_equivalent``: "no effect", "unchanged", "always": TOST against a stated margin M, i.e. "close" with
-  tolerance ``M - t_{1-alpha, n-1} se``; a difference on the margin is called holds with probability <= alpha.
+  tolerance ``M - t_{1-alpha, n-1} se``; a difference on the margin is called holds with probability <= alpha;
+  FAILS when the difference is shown beyond M, not judged in between (with the n that would decide it).
 - ``claim_fraction``: a success rate k/n against a stated expectation (a value or an interval [a, b]): holds
   unless the exact Clopper-Pearson interval excludes it; ``shown=True`` asks the rate to be shown above a (the
   one-sided lower limit above a), with not judged in between, as ``claim_effect``.
@@ -167,9 +168,15 @@ def observation(name, description, measured, *, source="this study", note="", sp
 
 # ------------------------------------------------------------------------------ statistical claims
 
-def _spread(values_or_spread) -> dict:
-    """A ``spread_of`` dict from values (array-like) or a given spread dict (with at least "n" and "se")."""
-    return dict(values_or_spread) if isinstance(values_or_spread, dict) else spread_of(values_or_spread)
+def _spread(values_or_spread, not_judged: str = "") -> dict:
+    """A ``spread_of`` dict from values (array-like) or a given spread dict (with at least "n" and "se").  A claim
+    already not judged may have no (finite) values: its spread is then NaN."""
+    if isinstance(values_or_spread, dict):
+        return dict(values_or_spread)
+    x = np.asarray(values_or_spread, dtype=float).ravel()
+    if not_judged and (x.size == 0 or not np.all(np.isfinite(x))):
+        return {"n": int(x.size), "mean": float("nan"), "sd": float("nan"), "se": float("nan")}
+    return spread_of(x)
 
 
 def _too_few(spread: dict, not_judged: str) -> str:
@@ -181,7 +188,7 @@ def claim_mean(name, description, values, predicted, *, allowance=0.0, alpha=ALP
                not_judged="") -> Claim:
     """The mean of ``values`` (or a spread dict) equals ``predicted``: two-sided Student t at alpha, tolerance
     ``t_{1-alpha/2, n-1} se + allowance`` (the allowance: the prediction's own stated error, named in the note)."""
-    s = _spread(values)
+    s = _spread(values, not_judged)
     nj = _too_few(s, not_judged)
     tol = (0.0 if s["n"] < 2 else t_quantile(s["n"], alpha, 2) * s["se"]) + allowance
     rule = t_rule(s["n"], alpha, 2) + (f", + allowance {allowance:.3g}" if allowance else "")
@@ -192,7 +199,7 @@ def claim_bound(name, description, values, bound, relation="less", *, allowance=
                 kind="bound", note="", not_judged="") -> Claim:
     """The mean of ``values`` respects a bound (relation "less": <= bound; "greater": >= bound): it FAILS only when
     the one-sided t test at alpha puts the mean beyond the bound; tolerance ``t_{1-alpha, n-1} se + allowance``."""
-    s = _spread(values)
+    s = _spread(values, not_judged)
     nj = _too_few(s, not_judged)
     tol = (0.0 if s["n"] < 2 else t_quantile(s["n"], alpha, 1) * s["se"]) + allowance
     rule = t_rule(s["n"], alpha, 1) + (f", + allowance {allowance:.3g}" if allowance else "")
@@ -205,7 +212,7 @@ def claim_effect(name, description, values, bound=0.0, relation="greater", *, al
     Holds when the one-sided t limit at alpha clears the bound (``mean - t se > bound`` for "greater"), FAILS
     when the opposite limit is on the wrong side (``mean + t se < bound``), and is not judged in between, with
     the n that would decide it at the observed effect and sd."""
-    s = _spread(values)
+    s = _spread(values, not_judged)
     nj = _too_few(s, not_judged)
     sign = 1.0 if relation == "greater" else -1.0
     half = t_quantile(s["n"], alpha, 1) * s["se"] if s["n"] >= 2 else 0.0
@@ -219,13 +226,18 @@ def claim_effect(name, description, values, bound=0.0, relation="greater", *, al
 def claim_equivalent(name, description, values_or_differences, margin, *, alpha=ALPHA, source="", kind="empirical",
                      note="", predicted=0.0, not_judged="") -> Claim:
     """No practical effect: the mean of ``values_or_differences`` is within ``margin`` of ``predicted``, shown by
-    two one-sided t tests at alpha (TOST): "close" with tolerance ``margin - t_{1-alpha, n-1} se``.  When that is
-    <= 0 (or n < 2) no measurement could show it: not judged, with the n that would at the observed effect."""
-    s = {**_spread(values_or_differences), "margin": float(margin)}
+    two one-sided t tests at alpha (TOST): "close" with tolerance ``margin - t_{1-alpha, n-1} se``.  FAILS when
+    the difference is shown beyond the margin (``|mean - predicted| - t se > margin``); not judged in between, or
+    when the tolerance is <= 0 (or n < 2), with the n that would decide it at the observed effect."""
+    s = {**_spread(values_or_differences, not_judged), "margin": float(margin)}
     nj = _too_few(s, not_judged)
     tol = tost_tolerance(s, margin, alpha) if s["n"] >= 2 else 0.0
+    off = abs(s["mean"] - predicted)
     if not nj and tol <= 0:
         nj = (f"margin {margin:g} <= t se = {margin - tol:.3g}: equivalence cannot be shown at n = {s['n']}; "
+              + power_note(s["mean"] - predicted, s["sd"], alpha, margin=margin))
+    elif not nj and tol < off <= 2 * margin - tol:  # off - t se <= margin: not shown beyond the margin either
+        nj = (f"neither shown within nor beyond the margin {margin:g} at alpha; "
               + power_note(s["mean"] - predicted, s["sd"], alpha, margin=margin))
     return Claim(name, description, s["mean"], predicted, max(tol, 0.0), "close", source, kind,
                  f"TOST margin {margin:g}" + (f": {note}" if note else ""), s, nj, alpha,

@@ -1,8 +1,10 @@
 r"""Dead ReLUs: units that never fire, networks born dead, and what training and initialisation do to them.
 
-The pitfall of the notes: a ReLU unit whose pre-activation is negative on every input outputs 0 and gets a zero
-gradient everywhere, so it never learns again.  And the result of Lu, Shin, Su & Karniadakis (2020, "Dying ReLU
-and Initialization: Theory and Numerical Examples", Commun. Comput. Phys. 28:1671): a deep, narrow ReLU network
+The pitfall of the notes ("Neural Networks — Forward & Backpropagation", Critical Pitfalls: "Dead ReLU neurons: if a
+neuron's weights push z < 0 for all inputs, it never activates."): a ReLU unit whose pre-activation is negative on
+every input outputs 0 and gets a zero gradient everywhere, so it never learns again.  And the result of Lu, Shin,
+Su & Karniadakis (2020, "Dying ReLU and Initialization: Theory and Numerical Examples", Commun. Comput. Phys.
+28:1671): a deep, narrow ReLU network
 is *born dead* (constant on its domain) with a probability that tends to 1 with depth; their randomized
 asymmetric initialisation (RAI) lowers that probability.
 
@@ -50,32 +52,33 @@ derive their sigma from a second-moment condition that we do not reproduce here.
 Parts of the study: (1) dead-unit fraction per layer at initialisation against depth and width for He, Xavier
 (both zero bias) and standard init (uniform weights and biases, PyTorch's nn.Linear default), on two-spirals
 inputs; (2) born-dead probability over thousands of random bias-free networks for widths 2..10 and depths up to 50,
-at one input and on the interval, with Wilson confidence intervals, against the exact formula; (3) RAI against
-He (bias-free) on the same data; (4) after training with Adam on two spirals: the dead and gradient-dead
-fractions against the learning rate for relu, leaky_relu, gelu and silu (same data, same initial weights, same
-seeds).
+at one input and on the interval (Wilson bands in the figure, exact Clopper-Pearson intervals in the claims),
+against the exact formula; (3) RAI against He (bias-free) on the same data; (4) after training with Adam on two
+spirals: the dead and gradient-dead fractions against the learning rate for relu, leaky_relu, gelu and silu (same
+data, same initial weights, same seeds).
 
-Judged: the exact one-input law, the born-dead lower bound at the narrowest width and largest depth, RAI against
-He, ReLU's dead fraction growing with the learning rate, LeakyReLU never gradient-dead (f' >= its slope), and
-GELU/SiLU staying below 1% gradient-dead units at the learning rates where every seed trains (their derivatives
-decay like exp(-z^2/2) and exp(-|z|), so unlike LeakyReLU they *can* lose their gradient: at the largest learning
-rate some runs collapse, reported as an observation).  Facts true by construction (zero-bias He and Xavier nets
-have the same dead units; dead fractions and interval probabilities sit under the one-input expectation) are unit
-tests, not claims.
+Judged (``ffbench.studies.claims``, alpha 0.01): the exact one-input law in every cell (Bonferroni over the cells);
+the interval bounds 2p - 1 <= P <= p wherever both have content (1 - p between 0.05 and 0.5; every such cell,
+Bonferroni); RAI lowering the born-dead probability (shown at alpha); ReLU's dead fraction growing with the
+learning rate (paired by seed, shown at alpha); LeakyReLU never gradient-dead (f' >= its slope); and ReLU losing
+more units' gradient than GELU/SiLU at the learning rates where every seed trains (paired by seed and learning
+rate, shown at alpha; their derivatives decay like exp(-z^2/2) and exp(-|z|), so unlike LeakyReLU they *can* lose
+their gradient: at the largest learning rate some runs collapse, reported as an observation).  Facts true by
+construction (zero-bias He and Xavier nets have the same dead units; dead fractions and interval probabilities sit
+under the one-input expectation) are unit tests, not claims.
 """
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 from ffbench import MLP, data, optim
 from ffbench.activations import activation
-from ffbench.studies.claims import claim_close, claim_greater, claim_less, observation, spread_of
 from ffbench.studies.framework import Choice, derive_seed, group
 from ffbench.train import accuracy, train
 
 from .born import (SCHEMES, born_dead_depths, datasets, dead_unit_counts, exact_dead_at_input,
                    expected_inactive_fraction, random_networks, wilson_interval)
+from .claims import GRAD_DEAD, study_claims
 from .figures import render  # noqa: F401  (the study contract's render)
 
 NAME = "dead_relu"
@@ -95,7 +98,6 @@ QUICK = {
     "trained": {"lrs": [0.001, 0.01, 0.1], "seeds": 2, "widths": [16, 16, 16], "points": 128, "epochs": 10},
 }
 
-GRAD_DEAD = 1e-6  # |f'(z)| below this on every input: the unit gets (numerically) no gradient
 CHUNK = 1000      # networks drawn at once in the born-dead sweep (bounds memory: 1000 x 49 x 10 x 10 doubles)
 BIAS_INITS = {"he_normal": "zeros", "xavier_normal": "zeros", "standard_uniform": "standard_uniform"}
 # Beyond what DEFAULTS imply: the inits with a bias rule here, and the born-dead schemes.
@@ -239,7 +241,7 @@ def summarize(config, pairs):
     init, rows_a = _summarize_init(config, parts["init"])
     born, rows_b = _summarize_born(config, parts["born"])
     trained, rows_c = _summarize_trained(config, parts["trained"])
-    claims = _claims(config, init, born, trained)
+    claims = study_claims(init, born, trained)
     return {"data": {"definitions": DEFINITIONS, "init": init, "born": born, "trained": trained},
             "rows": rows_a + rows_b + rows_c, "claims": claims, "table": _table(config, init, born, trained)}
 
@@ -254,136 +256,6 @@ DEFINITIONS = {
                        "weights, is dead at a fixed input x != 0); upper bound for any data set containing x",
     "depth": "number of hidden (ReLU) layers; the output layer is linear",
 }
-
-
-LU2020 = "Lu, Shin, Su & Karniadakis (2020), Dying ReLU and Initialization, Commun. Comput. Phys. 28:1671"
-ONE_INPUT = "this study: exact one-input probability 1 - (1 - 2^-N)^L (module docstring, Markov chain of active counts)"
-THREE_SIGMA = 1.0 - 2.0 * stats.norm.sf(3.0)  # the confidence of a 3-standard-error interval: 0.9973
-CONVERGED = 0.95  # a learning rate "converges" for an activation when every seed reaches this training accuracy
-SMALL_FRACTION = 0.01  # "keeps its gradient": fewer gradient-dead units than about one in a hundred
-
-
-def _claims(config, init, born, trained):
-    return _claims_init(init) + _claims_born(born) + _claims_trained(trained)
-
-
-def _claims_init(init):
-    """Part (1) is reported, not judged: no closed form covers 2-D data (the one-input bound that holds by
-    construction is a unit test)."""
-    first = init["inits"][0]
-    dead = np.asarray(init["dead_fraction"][first])
-    last = {i: float(np.asarray(init["dead_fraction"][i])[0, -1]) for i in init["inits"]}
-    return [observation(
-        "dead_units_grow_with_depth", f"{first}, width {init['widths'][0]}: dead fraction of the last hidden "
-        "layer minus that of the first (two-spirals inputs)", float(dead[0, -1] - dead[0, 0]),
-        source="this study: part (1)", note="last-layer dead fraction, narrowest width: " + ", ".join(
-            f"{i} {v:.3f}" for i, v in last.items()) + f"; {init['networks']} networks each")]
-
-
-def _claims_born(born):
-    widths, depths, n = born["widths"], born["depths"], born["networks"]
-    exact = np.asarray(born["exact"])
-    point = born["symmetric"]["point"]
-    cells = exact.size
-    lo, hi = wilson_interval(np.asarray(point["count"]), n, 1.0 - (1.0 - born["confidence"]) / cells)
-    inside = float(np.mean((exact >= lo) & (exact <= hi)))
-    plain_inside = float(np.mean((exact >= np.asarray(point["low"])) & (exact <= np.asarray(point["high"]))))
-    claims = [claim_close(
-        "dead_at_input_exact", "bias-free nets: fraction of (width, depth) cells whose exact 1-(1-2^-N)^L lies in the "
-        f"Bonferroni-adjusted {born['confidence']:g} Wilson interval of the simulated P(dead at x = 1)",
-        inside, 1.0, atol=0.0, source=ONE_INPUT, kind="theorem",
-        note=f"{cells} cells, {n} networks each; inside the plain {born['confidence']:g} Wilson interval: "
-        f"{plain_inside:.3f}")]
-    # Dead on [-1, 1] = dead at +1 and at -1 (homogeneity), each with probability p, so 2p - 1 <= P <= p:
-    # the lower bound tends to 1 with depth (Lu et al.'s limit, with a rate).  Judged on the fraction still
-    # alive, 1 - P <= 2 (1 - p), which prints legibly where P and 2p - 1 both round to 1.
-    alive = n - int(np.asarray(born["symmetric"]["interval"]["count"])[0, -1])
-    p = float(exact[0, -1])
-    lower = float(wilson_interval(alive, n, THREE_SIGMA)[0])
-    claims.append(claim_less(
-        "born_dead_tends_to_one", f"bias-free, width {widths[0]}, {depths[-1]} hidden layers: fraction of nets not "
-        "born dead on [-1, 1], 1 - P <= 2 (1 - p), p the exact one-input probability (-> 0 with depth)", alive / n,
-        2 * (1 - p), tolerance=max(0.0, alive / n - lower), source=f"{LU2020}: born dead in probability as depth "
-        "-> infinity; bound 2p - 1 <= P <= p: this study (module docstring)", kind="bound",
-        spread={"n": n, "alive": alive, "wilson_lower_3se": lower},
-        note="tolerance: the estimate minus its 3-standard-error Wilson lower limit, so a single live network "
-        f"among {n} fails the claim"))
-    if "rai" in born["schemes"]:
-        sym = np.asarray(born["symmetric"]["interval"]["p"])[:, -1]
-        rai = np.asarray(born["rai"]["interval"]["p"])[:, -1]
-        diff = float(np.mean(sym - rai))
-        se = float(np.sqrt(np.sum(sym * (1 - sym) + rai * (1 - rai)) / n) / len(sym))
-        claims.append(claim_greater(
-            "rai_reduces_born_dead", f"P(born dead on [-1, 1]) at {depths[-1]} hidden layers, He (bias-free) "
-            "minus RAI, mean over widths (RAI lowers it)", diff, 3 * se, source=f"{LU2020}: the randomized "
-            "asymmetric initialisation they propose", kind="empirical", spread={"n": n, "se": se},
-            note="judged against 3 binomial standard errors above 0; our RAI draws the symmetric entries from "
-            "He's N(0, 2/fan_in), not Lu et al.'s second-moment sigma"))
-    return claims
-
-
-def _seed_values(trained, key, act, lr):
-    """Per-seed values of ``key`` for one activation and learning rate, diverged runs left out."""
-    k = trained["lrs"].index(lr)
-    return [v for v in trained["per_seed"][key][act][k] if v is not None]
-
-
-def _claims_trained(trained):
-    lrs, acts = trained["lrs"], trained["activations"]
-    claims = []
-    if "relu" in acts and len(lrs) > 1:
-        seeds = trained["per_seed"]["dead_fraction"]["relu"]
-        d = np.array([b - a for a, b in zip(seeds[0], seeds[-1]) if a is not None and b is not None])
-        few = len(d) < 2
-        spread = None if few else spread_of(d)
-        claims.append(claim_greater(
-            "relu_dead_grows_with_lr", f"relu: dead fraction after training at lr {lrs[-1]:g} minus at lr "
-            f"{lrs[0]:g} (same seeds)", float(np.mean(d)) if len(d) else float("nan"),
-            0.0 if few else 3 * spread["se"], source="Karpathy, CS231n notes (Neural Networks Part 1, "
-            "'Commonly used activation functions': a large learning rate can leave much of a ReLU net dead)",
-            kind="empirical", spread=spread, note="judged against 3 standard errors of the mean over seeds "
-            "above 0", not_judged="one seed: no spread to judge the growth against" if few else ""))
-    if "leaky_relu" in acts:
-        values = [v for lr in lrs for v in _seed_values(trained, "grad_dead_fraction", "leaky_relu", lr)]
-        worst = max(values) if values else float("nan")
-        claims.append(claim_close(
-            "leaky_relu_never_gradient_dead", "leaky_relu: largest gradient-dead fraction over learning rates and "
-            "seeds (f' >= 0.01 everywhere, so no unit can lose its gradient)", worst, 0.0, atol=0.0,
-            source="Maas, Hannun & Ng (2013), Rectifier Nonlinearities Improve Neural Network Acoustic Models: the "
-            "leaky rectifier, f'(z) = 0.01 for z < 0", kind="theorem",
-            note=f"gradient-dead: max |f'| over the data < {GRAD_DEAD:g}"))
-    smooth = [a for a in acts if a in ("gelu", "silu")]
-    if smooth:
-        ok = [lr for lr in lrs if all(min(_seed_values(trained, "accuracy", a, lr), default=0.0) >= CONVERGED
-                                      for a in smooth)]
-        judged = ok or lrs  # none converges (a quick grid): report every learning rate, judge none
-        values = [v for a in smooth for lr in judged for v in _seed_values(trained, "grad_dead_fraction", a, lr)]
-        claims.append(claim_less(
-            "smooth_units_keep_gradient", f"{', '.join(smooth)}: mean gradient-dead fraction at the learning rates "
-            f"where training converges (lr {', '.join(f'{lr:g}' for lr in ok)})" if ok else f"{', '.join(smooth)}: "
-            "mean gradient-dead fraction over all learning rates (none converges for every seed)",
-            float(np.mean(values)) if values else float("nan"), SMALL_FRACTION,
-            source="this study: GELU' and SiLU' are positive but decay like exp(-z^2/2) and exp(-|z|), so a unit "
-            "needs z far below 0 on all data to lose its gradient", kind="empirical",
-            spread=spread_of(values) if len(values) > 1 else None,
-            note=f"converges: every seed reaches {CONVERGED:.0%} training accuracy; {SMALL_FRACTION:.0%} is about "
-            f"{SMALL_FRACTION * trained['units']:.1f} of the {trained['units']} hidden units; relu at the same "
-            "learning rates: " + ", ".join(
-                f"{np.mean(_seed_values(trained, 'grad_dead_fraction', 'relu', lr)):.2f}" for lr in judged
-                if "relu" in acts),
-            not_judged="" if ok else "no learning rate of the grid converges for every seed"))
-        lr = lrs[-1]
-        if lr not in ok:
-            worst = {a: _seed_values(trained, "grad_dead_fraction", a, lr) for a in smooth}
-            acc = {a: _seed_values(trained, "accuracy", a, lr) for a in smooth}
-            claims.append(observation(
-                "smooth_units_collapse_at_large_lr", f"{', '.join(smooth)} at lr {lr:g}, the largest of the grid "
-                "(training does not converge for every seed): mean gradient-dead fraction",
-                float(np.mean(sum(worst.values(), []))),
-                source="this study: part (4)", note="; ".join(
-                    f"{a}: gradient-dead per seed {', '.join(f'{v:.2f}' for v in worst[a])}, accuracy "
-                    f"{', '.join(f'{v:.2f}' for v in acc[a])}" for a in smooth)))
-    return claims
 
 
 def _table(config, init, born, trained):

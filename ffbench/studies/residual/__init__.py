@@ -63,7 +63,7 @@ NAME = "residual"
 VERSION = "2"
 DEFAULTS = {
     "seed": 0,
-    "train": {"depths": [2, 4, 8, 16, 32, 64, 100], "width": 32, "seeds": 3, "points": 256, "epochs": 60,
+    "train": {"depths": [2, 4, 8, 16, 32, 64, 100], "width": 32, "seeds": 6, "points": 256, "epochs": 60,
               "batch_size": 64, "lrs": [0.001, 0.003, 0.01]},
     "init": {"networks": 300},
     "shatter": {"depths": [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 50], "width": 128, "networks": 16, "points": 256,
