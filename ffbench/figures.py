@@ -30,7 +30,7 @@ from .style import DEFAULT_FORMATS, paper_style
 
 #: Records that are not study records: ``{record stem: "module:function"}``, where
 #: ``function(record_path, out_dir, formats)`` draws that record's figures and returns the paths written.
-REDRAWERS: dict[str, str] = {"bench": "ffbench.bench.report:redraw"}
+REDRAWERS: dict[str, str] = {"bench": "ffbench.bench.figure:redraw"}
 SUMMARY = "claims"  # the stem of the forest plot of every study's claims
 
 

@@ -4,8 +4,8 @@
   draws the same glyphs), mathtext in the matching serif, 8 pt text, 7 pt ticks and legends.  Figure modules set
   no font size of their own; where a dense legend needs less, they pass a relative size (``fontsize="small"``).
 - Sizes: ``SINGLE`` = 3.5 in (one column), ``DOUBLE`` = 7 in (full width), height 0.75 x width by default.
-- One colour per meaning, the same in every figure: ``color(name)`` for an activation, an initialiser or an
-  architecture name (``series(name)`` gives colour, marker and label together).  Activations take
+- One colour per meaning, the same in every figure: ``color(name)`` for an activation, an initialiser, an
+  architecture name or a benchmark peer (``series(name)``: colour, marker and label together).  Activations take
   ``ACTIVATION_PALETTE`` in the order of ``ffbench.ACTIVATIONS`` and initialisers ``INIT_PALETTE`` in the order of
   ``ffbench.init.INITIALIZERS`` (so a new registry entry gets the next free colour, and one past the palette a
   fixed colour from a hash of its name); the two palettes share no colour, so a figure may show both.
@@ -82,6 +82,10 @@ ARCHITECTURES = {"plain": ("plain", "#000000"), "residual": ("residual", "#4477A
 
 #: Labels of the 1-D targets of ``ffbench.data.TARGETS`` (a target not listed reads as its name in words).
 TARGETS = {"sin": "sine", "step": "step", "abs": "$|x|$", "gaussian_bump": "Gaussian bump", "sawtooth": "sawtooth"}
+
+#: The benchmark's peers (``ffbench.bench.peers``) -> (label, colour).
+PEERS = {"ffbench": ("ffbench", "#000000"), "numpy": ("NumPy", "#4477AA"), "torch": ("PyTorch eager", "#EE6677"),
+         "jax": ("JAX jit", "#228833")}
 
 INK = "#000000"  # measurements without a name of their own
 MUTED = "0.55"  # secondary marks: guides, individual seeds, reference lines that are not theory
@@ -179,6 +183,8 @@ def _canonical(name: str) -> tuple[str, str]:
         return "init", name
     if name in ARCHITECTURES:
         return "architecture", name
+    if name in PEERS:
+        return "peer", name
     return "", name
 
 
@@ -186,7 +192,7 @@ def _labels() -> dict[str, str]:
     """Every name ``label`` knows (aliases included) -> its label."""
     table = {name: activations.activation(name).label for name in (*activations.ACTIVATIONS, *activations.ALIASES)}
     table.update({name: init.LABELS[init.initializer(name).__name__] for name in (*init.INITIALIZERS, *init.ALIASES)})
-    table.update({name: text for name, (text, _) in ARCHITECTURES.items()})
+    table.update({name: text for name, (text, _) in (*ARCHITECTURES.items(), *PEERS.items())})
     table.update({name: TARGETS.get(name, name.replace("_", " ")) for name in data.TARGETS})
     return table
 
@@ -218,8 +224,8 @@ def color(name: str) -> str:
     hash of its name); an unknown name raises the ValueError of ``label``.
     """
     kind, key = _canonical(name)
-    if kind == "architecture":
-        return ARCHITECTURES[key][1]
+    if kind in ("architecture", "peer"):
+        return (ARCHITECTURES if kind == "architecture" else PEERS)[key][1]
     if not kind:
         label(name)  # raises, listing the known names
     palette = ACTIVATION_PALETTE if kind == "activation" else INIT_PALETTE
@@ -230,8 +236,9 @@ def color(name: str) -> str:
 def marker(name: str) -> str:
     """The marker of an activation, initialiser or architecture name (so series stay apart in grayscale)."""
     kind, key = _canonical(name)
-    if kind == "architecture":
-        return MARKERS[list(ARCHITECTURES).index(key) % len(MARKERS)]
+    if kind in ("architecture", "peer"):
+        names = list(ARCHITECTURES if kind == "architecture" else PEERS)
+        return MARKERS[names.index(key) % len(MARKERS)]
     if not kind:
         label(name)
     return MARKERS[_position(kind, key) % len(MARKERS)]

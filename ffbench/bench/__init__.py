@@ -30,7 +30,8 @@ directory).
 """
 from .grid import configs, step_flops
 from .orchestrate import run
-from .report import format_tables, render
+from .figure import render
+from .report import format_tables
 from .timing import measure
 
 __all__ = ["configs", "format_tables", "measure", "render", "run", "step_flops"]

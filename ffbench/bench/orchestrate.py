@@ -105,7 +105,7 @@ def record(records, ceilings, spec, meta, out_dir, formats) -> tuple[dict, list[
     from ffbench._io import atomic_write_bytes
     from ffbench.provenance import collect
 
-    from .report import render
+    from .figure import render
     peers_run = [p for p in PEERS if records.get(p)]
     result = summary.build(records, summary.best_ceilings(ceilings), peers_run, spec["threads"], meta["statistic"])
     result.update(meta, peers_run=peers_run, provenance=collect(threads=spec["threads"]),

@@ -1,17 +1,9 @@
-"""The benchmark's report: text tables (``format_tables``) and the figure (``render``), from the saved result.
-
-Both read only what ``OUT/bench.json`` holds, so ``python -m ffbench.figures`` redraws ``bench.png``/``.svg``
-from the record alone, byte-identically.
-"""
+"""The benchmark's report as text tables (``format_tables``), from the saved result (``OUT/bench.json``) alone;
+the figure is ``ffbench.bench.figure``."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-MARKERS = {"numpy": "o", "torch": "s", "jax": "^"}
-COLORS = {"ffbench": "#000000", "numpy": "#0072B2", "torch": "#D55E00", "jax": "#009E73"}  # style.COLORS[:4]
-HATCHES = {"ffbench": "", "numpy": "//", "torch": "..", "jax": "xx"}
-NAMES = {"ffbench": "ffbench", "numpy": "NumPy", "torch": "PyTorch eager", "jax": "JAX jit"}
 
 
 def _ms(row, peer, stat) -> str:
@@ -98,63 +90,3 @@ def format_tables(result) -> str:
     if result["errors"]:
         lines += [""] + [f"error ({peer}): {msg}" for peer, msg in result["errors"].items()]
     return "\n".join(lines)
-
-
-def _elements(n) -> str:
-    return f"{n / 1e6:.1f} M elements" if n >= 1e6 else f"{n} elements"
-
-
-def _speedup_panel(ax, result):
-    """Speed-up of ffbench over each peer against the GEMM work of the step (log-log)."""
-    for peer in [p for p in result["peers_run"] if p != "ffbench"]:
-        for dt, fill in (("float32", None), ("float64", "none")):
-            pts = [(r["flops"], r["ratio"][peer]) for r in result["steps"] if r["dtype"] == dt and peer in r["ratio"]]
-            if pts:
-                x, y = zip(*pts)
-                ax.plot(x, y, linestyle="none", marker=MARKERS[peer], markersize=3, color=COLORS[peer],
-                        label=f"{NAMES[peer]} {dt}", **({"markerfacecolor": fill} if fill else {}))
-    ax.axhline(1.0, color="0.4", linewidth=0.6, linestyle="--")
-    ax.set(xscale="log", yscale="log", xlabel="GEMM work per training step (FLOP)",
-           ylabel="speed-up of ffbench (peer time / ffbench time)", title="training step")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=2, fontsize=6)
-
-
-def _activation_panel(ax, result):
-    """float32 activation GB/s per peer; a peer without the kernel gets no bar (said in the legend)."""
-    from ffbench.style import label
-    peers = result["peers_run"]
-    rows = [r for r in result["activations"] if r["dtype"] == "float32"]
-    height = 0.8 / max(1, len(peers))
-    for k, peer in enumerate(peers):
-        pos = [(i + k * height, r[peer]["gbps"]) for i, r in enumerate(rows) if r.get(peer, {}).get("gbps")]
-        if pos:
-            y, w = zip(*pos)
-            ax.barh(y, w, height=height, label=NAMES[peer], color=COLORS[peer], hatch=HATCHES[peer],
-                    edgecolor="0.2", linewidth=0.3)
-    if result["ceilings"]:
-        ax.axvline(result["ceilings"]["copy_gbps"]["float32"], color="0.2", linestyle="--", linewidth=0.8,
-                   label="copy bandwidth")
-    ax.set_xscale("log")
-    ax.set_yticks([i + 0.4 - height / 2 for i in range(len(rows))],
-                  [f"{label(r['activation'])} {'fwd' if r['direction'] == 'forward' else 'bwd'}" for r in rows],
-                  fontsize=5)
-    ax.invert_yaxis()
-    ax.set(xlabel=f"GB/s (float32, {_elements(result['methodology']['act_elements'])})", title="activations")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=3, fontsize=6,
-              title="no bar: the peer has no such kernel", title_fontsize=6)
-
-
-def redraw(record_path, out_dir, formats=("png", "svg")):
-    """``render`` from a saved ``bench.json`` (the ``ffbench.figures`` hook)."""
-    return render(json.loads(Path(record_path).read_text()), out_dir, formats)
-
-
-def render(result, out_dir, formats=("png", "svg")):
-    """Draw ``bench.png``/``.svg`` into ``out_dir``; return the paths."""
-    from ffbench.style import figure, paper_style, save_figure
-    with paper_style():
-        fig, (ax1, ax2) = figure("double", height=4.2, ncols=2)
-        _speedup_panel(ax1, result)
-        _activation_panel(ax2, result)
-        return save_figure(fig, out_dir, "bench", formats)
-
