@@ -67,9 +67,10 @@ MARKERS = ["o", "s", "^", "D", "v", "P", "X", "<", ">", "h"]
 LINESTYLES = ["-", "--", ":", "-.", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1)), (0, (1, 2))]
 
 #: One colour per activation, in the order of ``ffbench.ACTIVATIONS`` (identity, sigmoid, tanh, relu,
-#: leaky_relu, elu, gelu, gelu_tanh, silu, softplus): Okabe-Ito first (colour-blind safe), then Tol's muted.
+#: leaky_relu, elu, gelu, gelu_tanh, silu, softplus, softsign, then spares for the next ones): Okabe-Ito first
+#: (colour-blind safe), then Tol's muted.
 ACTIVATION_PALETTE = ["#000000", "#0072B2", "#009E73", "#D55E00", "#E69F00", "#882255", "#CC79A7", "#AA4499",
-                      "#56B4E9", "#999933"]
+                      "#56B4E9", "#999933", "#DDCC77", "#661100", "#6699CC", "#888888"]
 #: One colour per initialiser, in the order of ``ffbench.init.INITIALIZERS`` (standard_uniform, xavier_uniform,
 #: xavier_normal, he_uniform, he_normal, lecun_normal, orthogonal); none is an activation's colour.
 INIT_PALETTE = ["#8C564B", "#332288", "#6C6CC4", "#C8A600", "#A50F15", "#2CA6A4", "#5F5F5F"]

@@ -99,6 +99,15 @@ def test_every_committed_figure_redraws_byte_identically(redrawn, name):
         assert path.read_bytes() == (FIGURES / path.name).read_bytes(), f"{path.name} differs from figures/"
 
 
+def test_the_claims_summary_redraws_byte_identically_and_nothing_else_is_committed(redrawn):
+    out, written = redrawn
+    summary = out / f"{figures.SUMMARY}.png"
+    assert summary in written and summary.read_bytes() == (FIGURES / summary.name).read_bytes()
+    # every committed figure is one a redraw writes (no stale SVG of a format no longer drawn by default)
+    committed = {p.name for p in FIGURES.iterdir() if p.suffix in (".png", ".svg", ".pdf")}
+    assert committed == {p.name for p in written}, committed ^ {p.name for p in written}
+
+
 MARKED = """# Title
 
 <!-- claims:toy -->
