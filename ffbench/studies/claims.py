@@ -47,7 +47,7 @@ import numpy as np
 from scipy import stats as _scipy_stats
 
 from .._checks import lookup
-from .stats import ALPHA, fraction_interval, power_note, spread_of, t_quantile, t_rule, tost_tolerance
+from .stats import ALPHA, dof, fraction_interval, power_note, spread_of, t_rule, t_tolerance, tost_tolerance
 
 __all__ = ["ALPHA", "Claim", "claim_bound", "claim_close", "claim_effect", "claim_equivalent", "claim_fraction",
            "claim_greater", "claim_less", "claim_mean", "format_claims", "judged_against", "markdown_claims",
@@ -180,7 +180,7 @@ def _spread(values_or_spread, not_judged: str = "") -> dict:
 
 
 def _too_few(spread: dict, not_judged: str) -> str:
-    return not_judged or ("" if spread["n"] >= 2 else
+    return not_judged or ("" if dof(spread) >= 1 else
                           f"n = {spread['n']} value: a tolerance from the spread needs at least 2")
 
 
@@ -190,8 +190,8 @@ def claim_mean(name, description, values, predicted, *, allowance=0.0, alpha=ALP
     ``t_{1-alpha/2, n-1} se + allowance`` (the allowance: the prediction's own stated error, named in the note)."""
     s = _spread(values, not_judged)
     nj = _too_few(s, not_judged)
-    tol = (0.0 if s["n"] < 2 else t_quantile(s["n"], alpha, 2) * s["se"]) + allowance
-    rule = t_rule(s["n"], alpha, 2) + (f", + allowance {allowance:.3g}" if allowance else "")
+    tol = (0.0 if nj else t_tolerance(s, alpha, 2)) + allowance
+    rule = t_rule(s["n"], alpha, 2, dof(s)) + (f", + allowance {allowance:.3g}" if allowance else "")
     return Claim(name, description, s["mean"], predicted, tol, "close", source, kind, note, s, nj, alpha, rule)
 
 
@@ -201,8 +201,8 @@ def claim_bound(name, description, values, bound, relation="less", *, allowance=
     the one-sided t test at alpha puts the mean beyond the bound; tolerance ``t_{1-alpha, n-1} se + allowance``."""
     s = _spread(values, not_judged)
     nj = _too_few(s, not_judged)
-    tol = (0.0 if s["n"] < 2 else t_quantile(s["n"], alpha, 1) * s["se"]) + allowance
-    rule = t_rule(s["n"], alpha, 1) + (f", + allowance {allowance:.3g}" if allowance else "")
+    tol = (0.0 if nj else t_tolerance(s, alpha, 1)) + allowance
+    rule = t_rule(s["n"], alpha, 1, dof(s)) + (f", + allowance {allowance:.3g}" if allowance else "")
     return Claim(name, description, s["mean"], bound, tol, relation, source, kind, note, s, nj, alpha, rule)
 
 
@@ -215,12 +215,12 @@ def claim_effect(name, description, values, bound=0.0, relation="greater", *, al
     s = _spread(values, not_judged)
     nj = _too_few(s, not_judged)
     sign = 1.0 if relation == "greater" else -1.0
-    half = t_quantile(s["n"], alpha, 1) * s["se"] if s["n"] >= 2 else 0.0
+    half = 0.0 if dof(s) < 1 else t_tolerance(s, alpha, 1)
     if not nj and abs(s["mean"] - bound) <= half:
         nj = "neither shown nor refuted at alpha: " + power_note(s["mean"] - bound, s["sd"], alpha, sides=1)
     critical = bound + sign * half  # what the mean had to clear: holds beyond it, FAILS short of bound - sign * half
     return Claim(name, description, s["mean"], critical, 0.0, relation, source, kind, note, s, nj, alpha,
-                 t_rule(s["n"], alpha, 1) + ": the effect must be shown")
+                 t_rule(s["n"], alpha, 1, dof(s)) + ": the effect must be shown")
 
 
 def claim_equivalent(name, description, values_or_differences, margin, *, alpha=ALPHA, source="", kind="empirical",
@@ -231,7 +231,7 @@ def claim_equivalent(name, description, values_or_differences, margin, *, alpha=
     when the tolerance is <= 0 (or n < 2), with the n that would decide it at the observed effect."""
     s = {**_spread(values_or_differences, not_judged), "margin": float(margin)}
     nj = _too_few(s, not_judged)
-    tol = tost_tolerance(s, margin, alpha) if s["n"] >= 2 else 0.0
+    tol = tost_tolerance(s, margin, alpha) if dof(s) >= 1 else 0.0
     off = abs(s["mean"] - predicted)
     if not nj and tol <= 0:
         nj = (f"margin {margin:g} <= t se = {margin - tol:.3g}: equivalence cannot be shown at n = {s['n']}; "
@@ -241,7 +241,7 @@ def claim_equivalent(name, description, values_or_differences, margin, *, alpha=
               + power_note(s["mean"] - predicted, s["sd"], alpha, margin=margin))
     return Claim(name, description, s["mean"], predicted, max(tol, 0.0), "close", source, kind,
                  f"TOST margin {margin:g}" + (f": {note}" if note else ""), s, nj, alpha,
-                 f"TOST: two one-sided Student t, n-1={s['n'] - 1} df, alpha {alpha:g} each, margin {margin:g}")
+                 f"TOST: two one-sided Student t, {dof(s)} df, alpha {alpha:g} each, margin {margin:g}")
 
 
 def _n_for_rate(rate: float, expected: float, alpha: float, power: float = 0.8) -> int | None:

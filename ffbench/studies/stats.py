@@ -59,18 +59,26 @@ def t_quantile(n: int, alpha: float = ALPHA, sides: int = 2) -> float:
     return float(stats.t.ppf(1.0 - alpha / sides, n - 1))
 
 
+def dof(spread: dict) -> int:
+    """The degrees of freedom of a spread's standard error: ``spread["df"]`` where given (e.g. a regression
+    slope: points - parameters), else n - 1 (a mean)."""
+    return int(spread.get("df", int(spread["n"]) - 1))
+
+
 def t_tolerance(spread: dict, alpha: float = ALPHA, sides: int = 2) -> float:
-    """``t_quantile(n, alpha, sides) * se`` for a ``spread_of`` dict (n >= 2): the half-width that a correct
-    prediction exceeds with probability alpha (normal, independent values)."""
-    n, se = int(spread["n"]), float(spread["se"])
-    if n < 2 or not se >= 0:
+    """``t_{1-alpha/sides, df} * se`` for a ``spread_of`` dict (df = n - 1 >= 1, or its "df"): the half-width
+    that a correct prediction exceeds with probability alpha (normal, independent values)."""
+    df, se = dof(spread), float(spread["se"])
+    if df < 1 or not se >= 0:
         raise ValueError(f"t_tolerance needs a spread over at least 2 values, got {spread!r}")
-    return t_quantile(n, alpha, sides) * se
+    return t_quantile(df + 1, alpha, sides) * se
 
 
-def t_rule(n: int, alpha: float = ALPHA, sides: int = 2) -> str:
-    """The rule as a claim records it: ``"Student t, n-1=3 df, two-sided, alpha 0.01"``."""
-    return f"Student t, n-1={n - 1} df, {'two' if sides == 2 else 'one'}-sided, alpha {alpha:g}"
+def t_rule(n: int, alpha: float = ALPHA, sides: int = 2, df: int | None = None) -> str:
+    """The rule as a claim records it: ``"Student t, n-1=3 df, two-sided, alpha 0.01"`` (``df`` other than n - 1,
+    e.g. a regression slope's: ``"Student t, 6 df, ..."``)."""
+    dfs = f"n-1={n - 1}" if df is None or df == n - 1 else f"{df}"
+    return f"Student t, {dfs} df, {'two' if sides == 2 else 'one'}-sided, alpha {alpha:g}"
 
 
 def fraction_interval(k: int, n: int, alpha: float = ALPHA, sides: int = 2) -> tuple[float, float]:
