@@ -32,7 +32,7 @@ EXACT = {
     "xor": {"separable_labelings", "linear_max_accuracy", "lstsq_constant"},
     "approximation": {"staircase_sin_sup_slope", "staircase_sin_l2_slope", "staircase_step_sup_slope",
                       "staircase_step_l2_slope", "staircase_l2_decreasing"},
-    "depth": {"pieces_k8", "crossings_k8", "pieces_all_k", "mlp_exact", "shallow_exact_2k", "shallow_above_bound"},
+    "depth": {"pieces_k8", "crossings_k8", "pieces_all_k", "mlp_exact", "shallow_exact_2k"},
 }
 # Tiny configs for the reproducibility test (the same code paths, a few runs each).
 TINY = {
@@ -260,14 +260,33 @@ def test_depth_exact_claims_fail_on_a_wrong_count():
     assert v["pieces_k3"] == v["pieces_all_k"] == v["mlp_exact"] == "FAILS"
 
 
-def test_depth_shallow_bound_fails_below_the_bound():
+def test_piece_count_bound_holds_for_every_shallow_net():
+    """int_0^1 |f - T^k| >= piece_lower_bound(k, w) for any 1-hidden-layer ReLU net of width w: random nets and the
+    least-squares output layer on random knots (near-optimal for their knots), on a fine grid."""
+    rng = np.random.default_rng(5)
+    x = np.linspace(0.0, 1.0, 2 ** 14 + 1)
+    for k in (5, 6, 7):
+        target = depth.tent_mlp(k).forward(x[:, None])[:, 0]
+        for w in (2, 4, 8):
+            bound = depth.piece_lower_bound(k, w)
+            assert bound > 0
+            for _ in range(50):
+                knots = rng.uniform(0, 1, w)
+                signs = rng.choice([-1.0, 1.0], w)
+                features = np.column_stack([np.maximum(signs * (x[:, None] - knots), 0.0), np.ones_like(x)])
+                fitted = features @ np.linalg.lstsq(features, target, rcond=None)[0]
+                random = features @ rng.standard_normal(w + 1)
+                for f in (fitted, random):
+                    assert np.trapezoid(np.abs(f - target), x) >= bound * (1 - 1e-3), (k, w)
+
+
+def test_depth_shallow_ratio_is_an_observation():
     config = {**depth.DEFAULTS, "shallow_k": [5], "shallow_widths": [2, 4]}
     specs = [s for s in depth.runs(config) if s["kind"] == "shallow"]
     fake = lambda s, err: {"lstsq_l1": err, "trained_l1": err, "lstsq_rms": err, "trained_rms": err,  # noqa: E731
                            "final_loss": err, "bound": depth.piece_lower_bound(5, s["width"])}
-    ok = depth._summarize_shallow(config, [(s, fake(s, 0.25)) for s in specs])[3]
-    below = depth._summarize_shallow(config, [(s, fake(s, 0.01)) for s in specs])[3]
-    assert _verdicts(ok) == {"shallow_above_bound": "holds"} and _verdicts(below) == {"shallow_above_bound": "FAILS"}
+    (claim,) = depth._summarize_shallow(config, [(s, fake(s, 0.25)) for s in specs])[3]
+    assert claim.verdict == "observed" and claim.measured == pytest.approx(0.25 / depth.piece_lower_bound(5, 2))
 
 
 def test_a_network_with_a_dead_layer_is_constant():
