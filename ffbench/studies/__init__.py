@@ -22,6 +22,7 @@ STUDIES = {
     "residual": "ffbench.studies.residual",
     "trainability": "ffbench.studies.trainability",
     "pitfalls": "ffbench.studies.pitfalls",
+    "initialisation": "ffbench.studies.initialisation",
 }
 
 
