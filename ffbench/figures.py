@@ -63,6 +63,8 @@ def _redraw_one(name: str, out_dir: Path, formats, named: bool) -> tuple[list[Pa
         return render_record(study, record_path, out_dir, formats), []
     except (StudyError, ValueError) as exc:
         return [], [f"{name}: {exc}"]
+    except Exception as exc:  # a renderer that cannot read its record: the other records are still drawn
+        return [], [f"{name}: {type(exc).__name__}: {exc} (is the record older than the code? rerun the study)"]
 
 
 def _cost(out_dir: Path, name: str) -> int:

@@ -108,6 +108,21 @@ def test_the_claims_summary_redraws_byte_identically_and_nothing_else_is_committ
     assert committed == {p.name for p in written}, committed ^ {p.name for p in written}
 
 
+def test_a_cached_rerun_draws_only_when_something_changed(tmp_path, capsys):
+    out = tmp_path / "toy"
+    fw.main(toy, ["--quick", "--out", str(out)])
+    figure = out / "toy_mean_abs.png"
+    drawn = figure.stat().st_mtime_ns
+    fw.main(toy, ["--quick", "--out", str(out)])
+    assert "figures unchanged" in capsys.readouterr().out and figure.stat().st_mtime_ns == drawn
+    figure.write_bytes(b"edited by hand")  # a figure that is not what was drawn is drawn again
+    fw.main(toy, ["--quick", "--out", str(out)])
+    first = figure.read_bytes()
+    assert first != b"edited by hand" and "figures unchanged" not in capsys.readouterr().out
+    fw.main(toy, ["--quick", "--out", str(out), "--format", "png,svg"])  # other formats: drawn
+    assert (out / "toy_mean_abs.svg").is_file() and figure.read_bytes() == first
+
+
 MARKED = """# Title
 
 <!-- claims:toy -->

@@ -31,6 +31,7 @@ from ...style import DEFAULT_FORMATS, paper_style, parse_formats
 from ..claims import Claim, format_claims
 from .cache import ensure_writable, read_cache, spec_key, write_cache
 from .contract import check_study
+from .drawn import render_unless_unchanged
 from .executors import SerialExecutor, run_spec
 from .records import (RECORD_SCHEMA, StudyError, atomic_write_text, canonical, csv_text, format_json,
                       load_record, roundtrip, to_jsonable)
@@ -228,7 +229,9 @@ def run_study(study, config: dict, out_dir, force=False, executor=None, progress
     print(f"\n{study.NAME}: {len(specs)} runs ({cached} from cache) in {record['wall_time_s']:.1f} s")
     written = [record_path, csv_path]
     if plot:
-        written += render_record(study, record_path, out_dir, formats)
+        # unchanged figures are not drawn again (drawn.py); --force draws them like the runs
+        written += render_unless_unchanged(render_record, study, record_path, out_dir, formats,
+                                           cache_dir / "figures.json", force)
     print("wrote " + ", ".join(str(p) for p in written))
     return record
 
