@@ -10,7 +10,8 @@ each drawn their own way; observations (``verdict == "observed"``) are left out,
 The x axis is linear within the band and logarithmic beyond (``symlog``), so a claim that misses by a thousand
 tolerances and one that holds by a tenth both stay readable; past ``LIMIT`` a claim is drawn at the edge as an
 arrow with its value written next to it.  A claim without a value (None or NaN) is marked "no value"; one with a
-zero tolerance sits at 0 when it hits its prediction exactly and at the edge otherwise.
+zero tolerance sits at 0 when it hits its prediction exactly, else at the edge with its difference (in its own
+units, as it has no tolerance to divide by).
 
 ``python -m ffbench.figures`` draws ``claims.png`` (every record in the directory, ``render_summary``) and each
 study's ``NAME_claims.png`` (``render_study``), from the records alone.
@@ -149,30 +150,29 @@ def draw_claims(ax, groups):
     return rows
 
 
-def _legend(fig):
+def _legend(fig, counts):
+    """Markers of the verdicts, each with how many claims have it, and the acceptance band."""
+    shown = [v for v in JUDGED if counts[v]]
     handles = [Line2D([], [], color=VERDICT_COLORS[v], markeredgecolor=VERDICT_COLORS[v], linestyle="",
-                      markersize=4, **MARKS[v]) for v in JUDGED]
-    handles.append(Line2D([], [], color=SHADE, linewidth=4.5))
-    fig.legend(handles, ["holds", "FAILS", "not judged", "acceptance region"], loc="outside upper center",
-               ncols=4)
+                      markersize=4, **MARKS[v]) for v in shown]
+    handles.append(Line2D([], [], color=SHADE, linewidth=4.5, linestyle="-", marker=""))
+    fig.legend(handles, [f"{v} ({counts[v]})" for v in shown] + ["acceptance region"], loc="outside upper center",
+               ncols=len(handles))
 
 
-def _draw(groups, out_dir, stem, formats, title):
+def _draw(groups, out_dir, stem, formats):
     rows = _rows(groups)
     if not rows:
         return []
     fig, ax = figure(DOUBLE, height=0.75 + ROW * len(rows))
     draw_claims(ax, groups)
-    counts = {v: sum(1 for _, c, _ in rows if c is not None and c["verdict"] == v) for v in JUDGED}
-    fig.suptitle(f"{title}: " + ", ".join(f"{n} {v}" for v, n in counts.items() if n))
-    _legend(fig)
+    _legend(fig, {v: sum(1 for _, c, _ in rows if c is not None and c["verdict"] == v) for v in JUDGED})
     return save_figure(fig, out_dir, stem, formats)
 
 
 def render_study(record: dict, out_dir, formats) -> list[Path]:
     """``NAME_claims``: the forest plot of one study's record (nothing when it judges no claim)."""
-    return _draw([(record["study"], record.get("claims") or [])], out_dir, f"{record['study']}_claims", formats,
-                 f"{_title(record['study'])} claims")
+    return _draw([(record["study"], record.get("claims") or [])], out_dir, f"{record['study']}_claims", formats)
 
 
 def load_groups(records_dir, names) -> list[tuple[str, list]]:
@@ -189,5 +189,4 @@ def load_groups(records_dir, names) -> list[tuple[str, list]]:
 
 def render_summary(records_dir, names, out_dir, formats) -> list[Path]:
     """``claims``: the forest plot of every study record among ``names`` in ``records_dir``, grouped by study."""
-    groups = load_groups(records_dir, names)
-    return _draw(groups, out_dir, "claims", formats, f"every judged claim of {len(groups)} studies")
+    return _draw(load_groups(records_dir, names), out_dir, "claims", formats)
