@@ -2,12 +2,17 @@
 
 Drawing is most of a cached rerun (matplotlib lays out and rasterises every figure), and a cached rerun of an
 unchanged study writes the same record, so it would draw the same bytes again.  ``render_unless_unchanged`` keeps a
-stamp in the run cache (``OUT/.cache/NAME/figures.json``): a digest of everything the figures depend on (the
-record without the fields that change on every run and that no figure shows (``VOLATILE``: wall time, cached-run
-count, provenance), the formats, matplotlib's version, and the source of the drawing code: the study's own files
-(its package, or its module), the module of its ``render`` and every ffbench module that module uses (style,
-lr_find, ...), and the claims plot) and the SHA-256 of each figure written.  When the digest matches and every figure on disk
-still has its hash, the figures are left as they are; otherwise they are drawn and the stamp rewritten.
+stamp in the run cache (``OUT/.cache/NAME/figures.json``) with the SHA-256 of each figure written and a digest of
+everything the figures depend on:
+
+- the record without the fields that change on every run and that no figure shows (``VOLATILE``: wall time,
+  cached-run count, provenance);
+- the formats and matplotlib's version;
+- the source of the drawing code: the study's own files (its package, or its module), the module of its ``render``
+  and every ffbench module that module uses (style, lr_find, ...), and the claims plot.
+
+When the digest matches and every figure on disk still has its hash, the figures are left as they are; otherwise
+they are drawn and the stamp rewritten.  A change to a module the renderer reaches only indirectly is not seen:
 ``python -m ffbench.figures`` and ``--force`` always draw.
 """
 from __future__ import annotations
