@@ -1,90 +1,94 @@
 r"""Training pitfalls on real data: the notes' practical advice put to the test on MNIST-1D.
 
-The source notes (``../shared/seeds/004``, "Pitfalls" and the training loop; ``002`` on sigmoid and tanh) give
-advice that this study measures, several seeds per cell, on MNIST-1D (Greydanus 2020, "Scaling down deep
-learning", arXiv:2011.14439; ``ffbench.data.mnist1d``: 4000 training and 1000 test signals of length 40, 10
-classes) and, for the baseline, scikit-learn's 8x8 digits (``ffbench.data.digits``).  Every network is an
-``ffbench.MLP`` trained by ``ffbench.train`` on softmax cross-entropy with mini-batches of 100; "trains" means
-the final epoch's mean training loss is finite and below ``TRAINED_LOSS`` = 2.0 (chance is ln 10 = 2.30).
+The notes are the web page "Neural Networks — Forward & Backpropagation" (its "Critical Pitfalls" and its
+training loop) and the blog post "A Little Bit on Deep Learning in General" (2025-02-25, on sigmoid and tanh);
+``sources`` quotes the exact sentence each claim tests.  Measured, several seeds per cell, on MNIST-1D (Greydanus
+2020, "Scaling down deep learning", arXiv:2011.14439; ``ffbench.data.mnist1d``: 4000 training and 1000 test
+signals of length 40, 10 classes) and, for the baseline, scikit-learn's 8x8 digits (``ffbench.data.digits``).
+Every network is an ``ffbench.MLP`` (He init unless stated) trained by ``ffbench.train`` on softmax
+cross-entropy with mini-batches of 100; "trains" means the final epoch's mean training loss is finite and below
+``TRAINED_LOSS`` = 2.0 (chance is ln 10 = 2.30); a loss *diverges* literally: a non-finite mini-batch loss, or
+one above 10x the first (``experiment.exploded``).
 
-1. **Baseline** (Greydanus 2020, the accuracy table of the mnist1d README, "Comparing MNIST and MNIST-1D":
-   logistic regression 32%, MLP 68% test accuracy, on the plain and the spatially shuffled set alike): their
-   MLP, 40-100-100-10 ReLU, Adam lr 1e-2, batch 100, 6000 steps (150 epochs); logistic regression is the same
-   without hidden layers.  Shuffling the 40 positions with one fixed permutation cannot change an MLP's
-   expected accuracy: the first layer ``x W`` sees ``x P`` as ``x (P W)``, and ``P W`` has the distribution of
-   ``W`` (i.i.d. entries), so training on the shuffled set is training on the plain set from another draw of
-   the same initialisation (the same batches, the same labels).  The difference of the two accuracies has
-   mean exactly 0 ("this study: permutation symmetry").
-2. **Activations** (LeCun, Bottou, Orr & Mueller 1998, "Efficient BackProp", Sec. 4.3: inputs of one sign make
-   all the weight updates of a unit share a sign, and Sec. 4.4: "symmetric sigmoids such as hyperbolic tangent
-   often converge faster than the standard logistic function"; notes 002: "Tanh() ... Converges faster."):
-   sigmoid, tanh and ReLU nets from the same Xavier-normal weights, plain SGD at one learning rate, steps until
-   the training loss (mean of 10 consecutive mini-batches) reaches a target.  A run that never reaches it is
-   counted at the budget (a lower bound, which only makes a "sigmoid is slower" verdict conservative).
-3. **BatchNorm** (Ioffe & Szegedy 2015, Sec. 3.3 "Batch Normalization enables higher learning rates" and
-   Sec. 4.1, Fig. 1(a): an MNIST MLP trains faster with BN; notes 004: "Always BatchNorm between linear and
-   activation layers."): a deep plain ReLU net (12 hidden layers of 64) with SGD + momentum over a grid of
-   learning rates, with and without BN; and the baseline MLP with Adam.  "Always" is tested as such: BN must
-   not lower the test accuracy in any cell.
-4. **Clipping** (Pascanu, Mikolov & Bengio 2013, "On the difficulty of training recurrent neural networks",
-   Sec. 3.2, Algorithm 1; notes 004: "clip_grad_norm_(model.parameters(), 1.0) should always be in your
-   training loop."): plain SGD over a grid of learning rates, unclipped and clipped to norm 1.0.
-5. **Learning rate** (notes 004: "too high -> loss diverges; too low -> training takes 100x longer. Use
-   lr_find or start at 1e-3 with AdamW."; Smith 2017, "Cyclical learning rates for training neural networks",
-   Sec. 3.3, the range test): AdamW over a half-decade grid, the steps to a target loss against the best
-   learning rate's, ``ffbench.lr_find``'s suggestion (its "minimum" rule: the lowest smoothed loss / 10)
-   against the sweep's best learning rate, and 1e-3 against the best.
-6. **Schedulers** (Loshchilov & Hutter 2017, "SGDR", Sec. 3, Eq. 5: cosine annealing; notes 004: "Apply
-   learning rate scheduler (CosineAnnealing, ReduceLROnPlateau)"): constant, StepLR, cosine annealing and
-   ReduceLROnPlateau (on the epoch training loss) at one fixed budget, AdamW.
-7. **Dropout** (Srivastava, Hinton, Krizhevsky, Sutskever & Salakhutdinov 2014, "Dropout", JMLR 15, Sec. 6.1.1
-   on MNIST): a wide net on 1000 training signals, which overfits; the train-test accuracy gap with and without
-   dropout.
-8. **Dead ReLUs** (notes 004: "Dead ReLU neurons: if a neuron's weights push z < 0 for all inputs, it never
-   activates. Use LeakyReLU or proper He initialization."): the fraction of hidden units whose pre-activation
-   is <= 0 on every training input (dead, for ReLU: zero output and zero gradient on the whole set) after Adam
-   at a normal and at high learning rates, ReLU against LeakyReLU (slope 0.01, whose silent units still pass a
-   gradient).
+1. **Baseline** (Greydanus 2020, the accuracy table of the mnist1d README: logistic regression 32%, MLP 68% test
+   accuracy, on the plain and the spatially shuffled set alike).  The protocol is ours (``sources.PROTOCOL``): a
+   plain 40-100-100-10 ReLU MLP with the optimiser settings of the mnist1d repository's notebooks/train.py (Adam,
+   lr 1e-2, weight decay 0, batch 100), 6000 steps; logistic regression is the same without hidden layers.
+   Shuffling the 40 positions with one fixed permutation cannot change an MLP's expected accuracy: the first
+   layer ``x W`` sees ``x P`` as ``x (P W)``, and ``P W`` has the distribution of ``W`` (i.i.d. entries), so the
+   difference of the two accuracies has mean exactly 0 ("this study: permutation symmetry"), tested as an
+   equivalence within ``margin``.
+2. **Activations** (LeCun et al. 1998, "Efficient BackProp", Sec. 4.3-4.4; the blog post: "Converges faster."):
+   sigmoid, tanh and ReLU nets from the same Xavier-normal weights, plain SGD, steps until the training loss
+   (mean of 10 consecutive mini-batches) reaches a target; a run that never does counts at the budget.
+3. **BatchNorm** (Ioffe & Szegedy 2015, Sec. 3.3 and Sec. 4.1, Fig. 1(a); the notes: "Always BatchNorm between
+   linear and activation layers."): a deep plain ReLU net (12 hidden layers of 64) with SGD + momentum over a
+   grid of learning rates, with and without BN, and the baseline MLP with Adam.  "Always" is non-inferiority in
+   every cell: BN - plain > -margin, shown at alpha.
+4. **Clipping** (the notes: "clip_grad_norm_(model.parameters(), 1.0) should always be in your training loop.";
+   Pascanu, Mikolov & Bengio 2013, Sec. 3.2: clipping against sudden gradient spikes).  In the notes' own loop
+   (AdamW, lr 1e-3, weight decay 1e-4) clipping to 1.0 must cost nothing: equivalence within ``margin``.  Against
+   divergence, literally: plain SGD at learning rates where unclipped runs blow up; of the seeds where exactly one
+   of the pair diverged, the unclipped one should be it (an exact sign test); the mean norm before clipping is
+   reported next to the threshold (Pascanu's 0.5-10x the average norm).
+5. **Learning rate** (the notes: "too high → loss diverges; too low → training takes 100x longer. Use lr_find or
+   start at 1e-3 with AdamW."): AdamW over a half-decade grid; the best lr is the one of lowest final training
+   loss.  Too high: how the runs above it that fail, fail (diverging loss, or a dead layer: ``learning_rate``).
+   Too low: runs at the best lr, /10 and /100 that stop at the target loss (uncensored steps), 100x judged within
+   a factor 2.  1e-3: its test-accuracy gap to the best at this budget, a finding.  ``ffbench.lr_find``'s
+   suggestion (fastai's rule, the lowest smoothed loss / 10; the range test is Smith 2017, Sec. 3.3) against the
+   best lr.
+6. **Schedulers** (Loshchilov & Hutter 2017, "SGDR", Eq. 5; the notes' loop: "Apply learning rate scheduler
+   (CosineAnnealing, ReduceLROnPlateau)"): constant, StepLR, cosine and ReduceLROnPlateau at one budget, AdamW.
+7. **Dropout** (Srivastava et al. 2014, Sec. 6.1.1): a wide net on 1000 training signals, which overfits; the
+   train-test accuracy gap and the test accuracy with and without dropout.
+8. **Dead ReLUs** (the notes: "Dead ReLU neurons: if a neuron's weights push z < 0 for all inputs, it never
+   activates. Use LeakyReLU or proper He initialization."): per hidden layer, the fraction of units whose
+   pre-activation is <= 0 on every training input after Adam at a normal and at high learning rates, ReLU
+   against LeakyReLU (slope 0.01), both with He init, the notes' other remedy, so that whether He init prevents
+   dead layers is itself a claim.
 
-Judging (``verdicts``): each comparison is paired by seed (the cells of a pitfall share their seeds, so their
-initial weights and batches).  A directional claim ("A is faster than B") holds when the mean paired difference
-exceeds 3 standard errors in the claimed direction, fails when it exceeds 3 standard errors the other way, and is
-"not judged" in between (too few seeds to tell); a "costs nothing" claim holds when the mean difference is within
-3 standard errors of 0.
+Judging (``verdicts``, ``learning_rate``), every verdict at alpha = 0.01 and paired by seed: an effect holds
+only when a one-sided t test shows it, FAILS when it shows the opposite, and is "not judged" in between, with
+the n that would decide it; "unchanged" and "costs nothing" are TOST equivalence against ``margin`` = 2 points of
+test accuracy (the smallest difference the sources act on: the MNIST-1D table separates models by >= 10 points
+and reports whole percent); rates use exact binomial intervals.
 """
 from __future__ import annotations
 
 from ..framework import derive_seed
 from .experiment import KINDS
 from .figures import render  # noqa: F401  (the study contract)
-from .verdicts import summarize  # noqa: F401  (the study contract)
+from .summary import summarize  # noqa: F401  (the study contract)
 
 NAME = "pitfalls"
 VERSION = "1"
 DEFAULTS = {
     "seed": 0,
-    "seeds": 4,                                  # repeats per cell (5 for the baseline)
+    "seeds": 4,                                  # repeats per cell (a pitfall's own "seeds" overrides it)
     "batch_size": 100,
-    "baseline": {"seeds": 5, "epochs": 150, "digits_epochs": 100, "lr": 0.01, "hidden": [100, 100]},
+    "margin": 0.02,                              # equivalence margin on test accuracy (module docstring)
+    "baseline": {"seeds": 12, "epochs": 150, "digits_epochs": 100, "lr": 0.01, "hidden": [100, 100]},
     "activation": {"activations": ["sigmoid", "tanh", "relu"], "init": "xavier_normal", "lr": 0.1,
                    "epochs": 40, "target_loss": 1.2},
-    "batchnorm": {"depth": 12, "width": 64, "lrs": [0.01, 0.1, 0.3, 1.0], "momentum": 0.9, "epochs": 10,
-                  "shallow_epochs": 30, "shallow_lr": 0.01},
-    "clipping": {"lrs": [0.1, 0.5, 2.0, 5.0], "max_norm": 1.0, "epochs": 20},
+    "batchnorm": {"seeds": 10, "depth": 12, "width": 64, "lrs": [0.01, 0.1, 0.3, 1.0], "momentum": 0.9,
+                  "epochs": 10, "shallow_epochs": 30, "shallow_lr": 0.01},
+    "clipping": {"seeds": 16, "max_norm": 1.0, "lr": 0.001, "weight_decay": 1e-4, "epochs": 50,
+                 "spike_lrs": [3.0, 5.0], "spike_epochs": 20},
     "learning_rate": {"lrs": [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1.0], "epochs": 50,
-                      "target_loss": 1.2, "weight_decay": 0.01,
+                      "target_loss": 1.2, "weight_decay": 0.01, "slow_lrs": [1e-2, 1e-3, 1e-4], "slow_epochs": 250,
                       "range": {"start_lr": 1e-6, "end_lr": 10.0, "num_steps": 200}},
     "schedulers": {"lr": 0.01, "epochs": 40, "step_size": 13, "gamma": 0.1, "patience": 3},
     "dropout": {"rates": [0.0, 0.3, 0.5], "width": 256, "train_size": 1000, "epochs": 60},
-    "dead": {"lrs": [0.001, 0.03, 0.1], "activations": ["relu", "leaky_relu"], "epochs": 20},
+    "dead": {"lrs": [0.001, 0.03, 0.1], "activations": ["relu", "leaky_relu"], "epochs": 20, "layer_margin": 0.05},
 }
 QUICK = {
     "seeds": 2,
     "baseline": {"seeds": 2, "epochs": 8, "digits_epochs": 8},
     "activation": {"epochs": 5, "target_loss": 2.0},
-    "batchnorm": {"depth": 6, "lrs": [0.01, 1.0], "epochs": 2, "shallow_epochs": 3},
-    "clipping": {"lrs": [0.5, 5.0], "epochs": 3},
-    "learning_rate": {"lrs": [1e-4, 1e-3, 1e-2, 1.0], "epochs": 5, "target_loss": 2.0,
+    "batchnorm": {"seeds": 2, "depth": 6, "lrs": [0.01, 1.0], "epochs": 2, "shallow_epochs": 3},
+    "clipping": {"seeds": 2, "epochs": 3, "spike_lrs": [5.0], "spike_epochs": 3},
+    "learning_rate": {"lrs": [1e-4, 1e-3, 1e-2, 1.0], "epochs": 5, "target_loss": 2.0, "slow_epochs": 5,
                       "range": {"num_steps": 60}},
     "schedulers": {"epochs": 6, "step_size": 2, "patience": 1},
     "dropout": {"width": 64, "train_size": 400, "epochs": 5},
@@ -117,14 +121,21 @@ def _cells(config) -> list[tuple[str, str, dict]]:
     cells += [("batchnorm", f"shallow/lr={bn['shallow_lr']:g}/{norm or 'plain'}",
                {"norm": norm, "epochs": bn["shallow_epochs"], "optimizer": {"name": "adam", "lr": bn["shallow_lr"]}})
               for norm in (None, "batch")]
+    notes_loop = {"name": "adamw", "lr": c["lr"], "weight_decay": c["weight_decay"]}
+    cells += [("clipping", f"adamw/{'clip' if clip else 'none'}", {"optimizer": notes_loop, "epochs": c["epochs"],
+                                                                   "clip_norm": c["max_norm"] if clip else None})
+              for clip in (False, True)]
     cells += [("clipping", f"sgd/lr={rate:g}/{'clip' if clip else 'none'}",
                {"optimizer": {"name": "sgd", "lr": rate}, "clip_norm": c["max_norm"] if clip else None,
-                "epochs": c["epochs"]})
-              for rate in c["lrs"] for clip in (False, True)]
+                "epochs": c["spike_epochs"]})
+              for rate in c["spike_lrs"] for clip in (False, True)]
     adamw = {"name": "adamw", "weight_decay": lr["weight_decay"]}
     cells += [("learning_rate", f"lr={rate:g}", {"optimizer": {**adamw, "lr": rate}, "epochs": lr["epochs"],
                                                   "target_loss": lr["target_loss"]})
               for rate in lr["lrs"]]
+    cells += [("learning_rate", f"slow/lr={rate:g}", {"optimizer": {**adamw, "lr": rate}, "epochs": lr["slow_epochs"],
+                                                       "target_loss": lr["target_loss"], "stop_at_target": True})
+              for rate in lr["slow_lrs"]]
     cells += [("learning_rate", "lr_find", {"kind": "lr_find", "optimizer": {**adamw, "lr": 1e-3},
                                             "range": lr["range"]})]
     schedules = {"constant": None, "step": {"name": "step", "step_size": s["step_size"], "gamma": s["gamma"]},
@@ -133,7 +144,7 @@ def _cells(config) -> list[tuple[str, str, dict]]:
     cells += [("schedulers", name, {"optimizer": {**adamw, "lr": s["lr"]}, "scheduler": sched, "epochs": s["epochs"]})
               for name, sched in schedules.items()]
     cells += [("dropout", f"p={p:g}", {"hidden": [d["width"]] * 2, "dropout": p, "train_size": d["train_size"],
-                                       "epochs": d["epochs"]})
+                                       "epochs": d["epochs"], "train_curve": True})
               for p in d["rates"]]
     cells += [("dead", f"{act}/lr={rate:g}", {"activation": act, "optimizer": {"name": "adam", "lr": rate},
                                               "epochs": dead["epochs"]})
