@@ -62,7 +62,7 @@ from .figures import render  # noqa: F401  (the study contract)
 from .summary import summarize  # noqa: F401  (the study contract)
 
 NAME = "pitfalls"
-VERSION = "1"
+VERSION = "2"
 DEFAULTS = {
     "seed": 0,
     "seeds": 4,                                  # repeats per cell (a pitfall's own "seeds" overrides it)

@@ -69,7 +69,7 @@ from .experiment import KINDS
 from .figures import render  # noqa: F401  (the study contract)
 
 NAME = "trainability"
-VERSION = "2"
+VERSION = "1"
 
 DEFAULTS = {
     "seed": 0,
