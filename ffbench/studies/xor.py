@@ -10,8 +10,13 @@ Claims checked:
   (enumerating the lines through pairs of points) reach is reported, not judged: "<= 0.75" would hold for an
   untrained model too, and the exhaustive claim above already covers every line.
 - A net with one hidden layer (2 or 4 units, per activation) trained with Adam on the cross-entropy
-  reaches 100% on the corners (judged on the best seed).  With 2 hidden units training often stalls in a
-  local minimum: the study reports the fraction of seeds that succeed, as an observation.
+  reaches 100% on the corners.  The content of "back-propagation learns XOR" (Rumelhart, Hinton & Williams
+  1986) is a success rate, not one lucky seed: judged per activation at the widest width, the rate must be
+  shown above 1/2 (the weakest reading that makes it a statement about training runs: most runs succeed) by
+  its exact one-sided Clopper-Pearson limit at alpha 0.01, and is not judged where the seeds cannot decide it
+  (the record says how many would).  With 2 hidden units training often stalls on the 2-2-1 net's plateaus
+  (R. Bland 1998, "Learning XOR: exploring the space of a classic problem", University of Stirling, Computing
+  Science Technical Report): that rate is reported, not judged.
 
 Figures: the decision regions of a trained 2-unit net per activation with the lines ``w_j . x + b_j = 0``
 of its hidden units drawn over the data, next to the best linear classifier; and the corner accuracy of
@@ -26,7 +31,7 @@ from scipy.optimize import linprog
 
 from ffbench import MLP, data
 from ffbench.optim import Adam
-from ffbench.studies.claims import claim_close, observation
+from ffbench.studies.claims import claim_close, claim_fraction, observation
 from ffbench.studies.framework import derive_seed, group
 from ffbench.train import accuracy, train
 
@@ -36,7 +41,7 @@ DEFAULTS = {
     "seed": 0,
     "activations": ["sigmoid", "tanh", "relu", "gelu"],
     "widths": [2, 4],
-    "repeats": 10,
+    "repeats": 30,
     "n_per_corner": 25,
     "noise": 0.15,
     "epochs": 500,
@@ -209,6 +214,9 @@ def summarize(config, pairs):
 MINSKY = "Minsky & Papert (1969), Perceptrons: XOR is not linearly separable"
 RUMELHART = ("Rumelhart, Hinton & Williams (1986), Learning internal representations by error propagation, "
              "Parallel Distributed Processing vol. 1, ch. 8 (the XOR problem)")
+NOTES_002 = 'notes "A Little Bit on Deep Learning in General" (2025-02-25), How do they become universial function ' \
+            'approximators?'
+EXPECTED_RATE = 0.5  # "most runs succeed": the weakest reading of "back-propagation learns XOR" about runs
 
 
 def _claims_linear(config, lin, points):
@@ -217,7 +225,9 @@ def _claims_linear(config, lin, points):
     exact = {"source": MINSKY, "kind": "theorem"}
     return [
         claim_close("separable_labelings", "exactly 14 of the 16 labellings of the corners are linearly separable "
-                    "(LP feasibility); XOR and its complement are not", len(lin["separable"]), 14, atol=0, **exact),
+                    "(LP feasibility); XOR and its complement are not", len(lin["separable"]), 14, atol=0,
+                    source=f"{MINSKY}; {NOTES_002}", kind="theorem", note="the notes: \"We know linear "
+                    "regressions are weak, they cannot solve XOR classification, as an example.\""),
         claim_close("linear_max_accuracy", "best linear classifier on the 4 corners: 3 of 4 right "
                     "(max agreement of a separable labelling with XOR)", max(lin["separable_agreement"]), 0.75,
                     atol=0, **exact),
@@ -237,16 +247,21 @@ def _claims_linear(config, lin, points):
 
 
 def _claims_hidden(config, accuracies, success):
-    """One hidden layer solves XOR: the best seed per activation (judged), the success rates (reported)."""
+    """One hidden layer solves XOR: per activation the success rate at the widest width, shown above 1/2
+    (judged); the pooled rate (reported)."""
     claims = []
-    for act in config["activations"]:
-        best = max(max(a) for a in accuracies[act].values())
-        note = ", ".join(f"width {w}: {success[act][w]:.0%} of seeds" for w in sorted(success[act], key=int))
-        claims.append(claim_close(f"hidden_{act}", f"one hidden layer of {act} units solves XOR "
-                                  "(best corner accuracy over widths and seeds)", best, 1.0, atol=0,
-                                  source=RUMELHART, kind="empirical", note=note))
-    rates = {w: [success[a][w] for a in config["activations"]] for w in map(str, config["widths"])}
     widest = str(max(config["widths"]))
+    for act in config["activations"]:
+        solved = [a == 1.0 for a in accuracies[act][widest]]
+        note = ", ".join(f"width {w}: {success[act][w]:.0%} of seeds" for w in sorted(success[act], key=int))
+        claims.append(claim_fraction(
+            f"hidden_{act}", f"one hidden layer of {widest} {act} units, trained by back-propagation (Adam), solves "
+            f"XOR in most runs: fraction of seeds reaching 100% on the corners > {EXPECTED_RATE:g}", sum(solved),
+            len(solved), EXPECTED_RATE, shown=True, source=f"{RUMELHART}; {NOTES_002}", kind="empirical",
+            note=f"{note}; expectation {EXPECTED_RATE:g}: the weakest reading of 'back-propagation learns XOR' that "
+                 "is about training runs (most succeed), not one seed; the notes: \"Activation functions introduce "
+                 "non-linearity to the model, allowing the model to fit to arbitrary functions.\""))
+    rates = {w: [success[a][w] for a in config["activations"]] for w in map(str, config["widths"])}
     claims.append(observation(
         "success_rate_widest", f"fraction of seeds x activations with {widest} hidden units reaching 100% on the "
         "corners", float(np.mean(rates[widest])), source="this study",

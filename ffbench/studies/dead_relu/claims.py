@@ -94,8 +94,8 @@ def _born_dead_between_bounds(born, exact):
     claim = claim_fraction("born_dead_between_bounds", f"{description}; least room: width {widths[worst[0]]}, "
                            f"{depths[worst[1]]} hidden layers", int(count[worst]), n, (2 * p - 1, p), alpha=alpha,
                            source=source, kind="bound", note=f"{len(zone)} cells, {n} networks each")
-    return dataclasses.replace(claim, alpha=ALPHA, rule=claim.rule + f", at alpha {ALPHA:g}/{len(zone)} per cell "
-                               "(Bonferroni over the cells)")
+    return dataclasses.replace(claim, alpha=ALPHA, rule=f"exact Clopper-Pearson, two-sided, at alpha {ALPHA:g}/"
+                               f"{len(zone)} per cell (Bonferroni over the {len(zone)} cells), expectation [2p-1, p]")
 
 
 def _seed_values(trained, key, act, lr):
