@@ -85,7 +85,7 @@ def _render_born(d, out_dir, formats):
         axes[2].plot(depths, q, **style)
     theory_hline(axes[1], 0.0)
     axes[0].set_title("dead at one input $x = 1$")
-    axes[1].set_title(f"measured minus exact ({d['confidence']:g} Wilson band)")
+    axes[1].set_title(f"measured {MINUS} exact ({d['confidence']:.0%} Wilson)")
     axes[2].set_title("born dead on $[-1, 1]$")
     axes[0].set_ylabel(f"probability ({d['networks']} networks per point)")
     axes[1].set_ylabel(f"P(dead at $x = 1$) {MINUS} exact $p$")

@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from ffbench.style import PM, figure, label, panel_letters, save_figure, series, theory, theory_hline
+from ffbench.style import MINUS, PM, figure, label, panel_letters, save_figure, series, theory, theory_hline
 
 
 def _arr(values):
@@ -62,7 +62,7 @@ def _render_shatter(d, out_dir, formats):
     theory_hline(axes[2], 0.5, label="independent patterns")
     axes[0].set_ylabel(r"lag-1 autocorrelation $\rho_1$ of $\partial f/\partial x$")
     axes[1].set_ylim(-2.8, 0.6)  # one BatchNorm layer gives a single step (slope far below -2): off the scale
-    axes[1].set_ylabel("spectral slope (0 white, -2 brown)")
+    axes[1].set_ylabel(f"spectral slope (0 white, {MINUS}2 brown)")
     axes[2].set_ylabel("co-activation ratio of neighbours")
     for ax in axes:
         ax.set_xscale("log")
