@@ -34,7 +34,11 @@ The record convention (the claim table and the forest plot of every claim rely o
   unless the exact Clopper-Pearson interval excludes it; ``shown=True`` asks the rate to be shown above a (the
   one-sided lower limit above a), with not judged in between, as ``claim_effect``.
 
-What alpha covers (independent normal values; exact binomial counts) and what it does not: ``ffbench.studies.stats``.
+The rates, for every builder: a correct claim is called FAILS with probability at most alpha.  The claims that
+must be shown (``claim_effect``, ``claim_equivalent``, ``claim_fraction(shown=True)``) are also called holds with
+probability at most alpha when false (the effect absent; the difference on the margin); between the two the data
+decide nothing, and the claim is not judged, with the n that would decide it.  What alpha covers (independent
+normal values; exact binomial counts) and what it does not: ``ffbench.studies.stats``.
 The verdict is computed, never given: ``"holds"`` or ``"FAILS"`` for a judged claim, ``"observed"`` or
 ``"not judged"`` otherwise.  A claim that fails is a result, not an error: the study still writes its record.
 """

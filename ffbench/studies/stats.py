@@ -20,10 +20,12 @@ bounds: alpha on the one side that can refute them), and an equivalence claim (T
 "holds" with probability at most alpha when the truth sits on its margin.  The rate is exact for normal data at
 every n >= 2 and only asymptotic otherwise: for skewed data at small n the t rule is not exact (the calibration
 test, ``tests/test_claims_calibration.py``, measures it: for a centred exponential, skewness 2, a two-sided rule at
-alpha 0.01 fails a correct claim 1.9% of the time at n = 2, 4.7% at n = 4, 4.9% at n = 8 and 2.8% at n = 30).  It does not cover a wrong model (a bias in the
-prediction itself, e.g. a finite-width correction not in the tolerance), dependence between the measurements,
-the choice of which claims to make, or the many claims of a study together: with k independent correct claims,
-about k * alpha of them are expected to fail.
+alpha 0.01 fails a correct claim 1.9% of the time at n = 2, 4.7% at n = 4, 4.9% at n = 8 and 2.8% at n = 30).
+Exact binomial intervals are conservative (at most alpha) for every n.  Alpha does not cover a wrong model (a
+bias in the prediction itself, e.g. a finite-width correction not in the tolerance), dependence between the
+measurements, the choice of which claims to make, or the many claims of a study together: with k independent
+correct claims, about k * alpha of them are expected to fail (a claim over K cells at once splits alpha over
+them, Bonferroni, and says so in its rule).
 """
 from __future__ import annotations
 
