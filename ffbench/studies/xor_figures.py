@@ -59,7 +59,7 @@ def _render_boundaries(record, out_dir, formats):
         W1, b1 = np.asarray(s["W1"]), np.asarray(s["b1"])
         for j in range(W1.shape[1]):
             _draw_line(ax, extent, W1[:, j], b1[j], **HIDDEN)
-        ax.set_title(f"{label(act)}, {W1.shape[1]} units: {s['corner_accuracy']:.0%}")
+        ax.set_title(f"{label(act)}: {s['corner_accuracy']:.0%}")  # the unit count: in the legend's title
     for ax in axes:
         _scatter(ax, X, y)
         ax.set_xlim(*extent)
@@ -73,7 +73,9 @@ def _render_boundaries(record, out_dir, formats):
                 Patch(facecolor=CLASS_REGIONS[1], edgecolor=MUTED, linewidth=0.4),
                 Line2D([], [], **BOUNDARY), Line2D([], [], **{k: v for k, v in HIDDEN.items() if k != "zorder"})]
     labels += ["predicted class 0", "predicted class 1", "decision boundary", r"hidden unit $w_j \cdot x + b_j = 0$"]
-    fig.legend(handles, labels, loc="outside lower center", ncol=3)
+    units = {np.asarray(d["shown"][a]["W1"]).shape[1] for a in acts}
+    fig.legend(handles, labels, loc="outside lower center", ncol=3, title_fontsize="small",
+               title=f"nets of {'/'.join(map(str, sorted(units)))} hidden units; in each title: corners right")
     return save_figure(fig, out_dir, "xor_boundaries", formats)
 
 
