@@ -252,7 +252,8 @@ def _train_numbers(config, pairs):
         out[key] = {a: [[agg([r[key] for r in group[a, d, lr]]) for lr in lrs] for d in depths] for a in archs}
     out["diverged"] = {a: [[sum(r["diverged"] for r in group[a, d, lr]) for lr in lrs] for d in depths]
                        for a in archs}
-    best = {"lr": {}, "accuracy": {}, "accuracy_runs": {}, "final_loss": {}, "grad_first_median": {}}
+    best = {"lr": {}, "accuracy": {}, "accuracy_runs": {}, "final_loss": {}, "final_loss_runs": {},
+            "grad_first_median": {}}
     for a in archs:
         picks = []
         for k in range(len(depths)):
@@ -260,7 +261,8 @@ def _train_numbers(config, pairs):
             loss = np.nan_to_num(np.asarray(out["final_loss"][a][k], dtype=float), nan=np.inf)
             picks.append(int(np.lexsort((loss, -acc))[0]))  # highest accuracy, then lowest loss
         best["lr"][a] = [lrs[j] for j in picks]
-        best["accuracy_runs"][a] = [[r["accuracy"] for r in group[a, d, lrs[j]]] for d, j in zip(depths, picks)]
+        for key in ("accuracy", "final_loss"):  # every seed at the chosen lr: the figure shows their spread
+            best[f"{key}_runs"][a] = [[r[key] for r in group[a, d, lrs[j]]] for d, j in zip(depths, picks)]
         for key in ("accuracy", "final_loss", "grad_first_median"):
             best[key][a] = [out[key][a][k][j] for k, j in enumerate(picks)]
     out["best"] = best

@@ -26,6 +26,12 @@ def _render_train(d, init, out_dir, formats):
     for a in d["archs"]:
         axes[0].loglog(depths, _arr(best["final_loss"][a]), **series(a))
         axes[1].semilogx(depths, _arr(best["accuracy"][a]), **series(a))
+        for ax, key in ((axes[0], "final_loss_runs"), (axes[1], "accuracy_runs")):
+            if key in best:  # every seed, hollow, beside its mean (records before final_loss_runs lack it)
+                seeds = [_arr(v) for v in best[key][a]]
+                ax.plot(np.repeat(depths, [len(v) for v in seeds]), np.concatenate(seeds), linestyle="none",
+                        markerfacecolor="none", markersize=2.5, alpha=0.8,
+                        **series(a, label=f"{label(a)}, each seed" if key == "accuracy_runs" else None))
     axes[0].set_ylabel("final training loss (best lr)")
     axes[1].set_ylabel("training accuracy (best lr)")
     idepths, g, se = _arr(init["depths"]), _arr(init["log10_grad"]), _arr(init["log10_grad_se"])
