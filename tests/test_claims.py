@@ -102,6 +102,7 @@ def test_statistical_builders_follow_the_record_convention_and_can_fail():
     assert claim_fraction("f", "d", 20, 20, 0.5, shown=True, **SRC).verdict == "holds"
     assert claim_fraction("f", "d", 7, 10, 0.5, shown=True, **SRC).verdict == "not judged"
     assert claim_fraction("f", "d", 1, 20, 0.5, shown=True, **SRC).verdict == "FAILS"
+    assert judged_against(claim_fraction("f", "d", 7, 10, 0.5, shown=True, **SRC).to_dict()) == "lower limit > 0.5"
     fit = claim_mean("r", "d", {"n": 9, "df": 6, "mean": -0.99, "se": 0.01}, -1.0, **SRC)  # a regression slope
     assert fit.rule == "Student t, 6 df, two-sided, alpha 0.01" and fit.tolerance == pytest.approx(3.707428 * 0.01)
     for c in (good, bad, shown, eq, fit, claim_fraction("f", "d", 3, 100, (0.05, 0.2), **SRC)):

@@ -303,6 +303,9 @@ def judged_against(c: dict) -> str:
         return "-"
     if rel == "close":
         return f"{_num(p)} +- {_num(tol)}"
+    s = c.get("spread") or {}
+    if rel == "greater" and "lower" in s and tol == 0 and c["measured"] is not None:  # a rate that must be shown
+        return f"lower limit > {_num(p - c['measured'] + s['lower'])}"
     return f"{RELATIONS[rel]} {_num(p + tol if rel == 'less' else p - tol)}"
 
 
