@@ -174,7 +174,11 @@ def test_quick_run_through_the_framework(quick):
     assert acc.shape == (len(data["sigma_w2"]), len(data["depths"]))
     assert np.all((acc >= 0) & (acc <= 1))
     names = {c["name"] for c in record["claims"]}
-    assert {"xi_c_follows_theory", "boundary_6_xi_c", "critical_trains_at_every_depth"} <= names
+    assert {"xi_c_follows_theory", "boundary_6_xi_c", "deep_trains_only_near_criticality",
+            "critical_trains_at_every_depth"} <= names
+    lrs = record["config"]["training"]["lrs"]
+    assert np.asarray(data["accuracy_by_lr"]).shape == acc.shape + (len(lrs),)
+    assert {lr for row in data["chosen_lr"] for lr in row} <= set(lrs)
     assert all(c["source"] and c["kind"] for c in record["claims"])
 
 
