@@ -215,6 +215,9 @@ def loglog_slope(n, err):
 
 
 CYBENKO = "this study: staircase of n sigmoids (module docstring, part 1), after Cybenko (1989)"
+NOTES_002 = ('notes "A Little Bit on Deep Learning in General" (2025-02-25), What is a unversial function '
+             'approximator?: "We can keep adding sigmoids and tinkering with their parameters until their sum '
+             'approximates the pattern $f(x)$ expressed in the data accurately enough."')
 MAUREY = ("this study: Maurey's sampling variance (module docstring, part 3), the proof of Barron (1993), "
           "Universal approximation bounds for superpositions of a sigmoidal function, Lemma 1")
 # The staircase rates are asymptotic, so each error curve is fitted with its leading correction stated:
@@ -281,13 +284,13 @@ def _summarize_staircase(config, pairs):
             claims.append(claim_mean(
                 f"staircase_{name}_{norm}_slope", f"{name}: {what}", fit, expected[norm], source=CYBENKO,
                 kind="theorem", not_judged="" if fit["df"] > 0 else f"{len(n_list)} values of n: 3 or fewer",
-                note=f"the rate of log err = a + rate log n + c {'n' if name == 'step' else '/n'} fitted over n = "
+                note=f"the rate of log err = a + rate log n + {'c n' if name == 'step' else 'c/n'} fitted over n = "
                      f"{n_list[0]}..{n_list[-1]} (the leading correction: module docstring; plain log-log slope "
                      f"{v[f'{norm}_slope']:+.4f}); tolerance: Student t on the fit's standard error"))
     decreasing = all(np.all(np.diff(stair[k]["l2"]) < 0) for k in stair)
     claims.append(claim_close("staircase_l2_decreasing", "staircase L2 error decreases with every doubling of n, "
-                              "for every target (1 = yes)", float(decreasing), 1.0, atol=0, source=CYBENKO,
-                              kind="theorem"))
+                              "for every target (1 = yes)", float(decreasing), 1.0, atol=0,
+                              source=f"{CYBENKO}; {NOTES_002}", kind="theorem"))
     return stair, picture, rows, lines, claims
 
 

@@ -62,7 +62,7 @@ def _claims_born(born):
         claims.append(claim_effect(
             "rai_reduces_born_dead", f"P(born dead on [-1, 1]) at {depths[-1]} hidden layers, He (bias-free) "
             "minus RAI, mean over widths > 0 (RAI lowers it)", {"n": n, "mean": diff, "sd": se * np.sqrt(n), "se": se},
-            0.0, source=f"{LU2020}: the randomized asymmetric initialisation they propose (Sec. 4)",
+            0.0, source=f"{LU2020}: the randomized asymmetric initialisation they propose",
             note="binomial standard error of the difference of independent proportions (n large: t ~ normal); our "
             "RAI draws the symmetric entries from He's N(0, 2/fan_in), not Lu et al.'s second-moment sigma"))
     return claims

@@ -11,6 +11,8 @@ from ffbench.style import label
 
 HE2016 = "He, Zhang, Ren & Sun 2016, Deep Residual Learning (CVPR), Sec. 4.1, Fig. 4"
 BALDUZZI = "Balduzzi et al. 2017, The Shattered Gradients Problem (ICML)"
+NOTES_000 = ('notes "feed-forward neural network" (2024-12-14), vanishing gradient: "solution:" ... "- residual '
+             'network"')
 HANIN = ("Hanin 2018, Which neural net architectures give rise to exploding and vanishing gradients? (NeurIPS); "
          "Hanin & Rolnick 2018, How to start training (NeurIPS), failure mode FM2; the -5/(2n) drift: this study, "
          "module docstring")
@@ -38,7 +40,7 @@ def _train_claims(tr):
     return [
         claim_effect("residual_trains_deep", f"residual (s = 1/sqrt(L)), {deep} hidden layers: training accuracy at "
                      f"the best learning rate above {FIT} (residual nets stay trainable)", runs_["residual"][-1], FIT,
-                     source=HE2016, note=note, not_judged=small),
+                     source=f"{HE2016}; {NOTES_000}", note=note, not_judged=small),
         claim_effect("plain_fails_deep", f"plain, {deep} hidden layers: training accuracy at the best learning rate "
                      f"below {FIT} (the degradation problem: deep plain nets train worse)", runs_["plain"][-1], FIT,
                      "less", source=HE2016, note=note, not_judged=small),

@@ -92,7 +92,9 @@ def _linear_claims(grid):
                                      ("forward", "forward_factor", "pre-activation second moment")):
             claims.append(_factor_claim(
                 f"he_relu_{init}_{direction}", f"ReLU, {label(init)} init: {what} factor {predicted:g} per layer",
-                e[key], predicted, e["width"], source=HE, kind="theorem"))
+                e[key], predicted, e["width"], source=HE if direction == "forward" else f"{HE}; {NOTES_004}",
+                kind="theorem", note="" if direction == "forward" else "the notes: \"ReLU fixes this: its derivative "
+                "is 1 for z > 0, so gradients don't shrink as they propagate.\" (with He init; Xavier halves them)"))
     return claims
 
 
