@@ -102,17 +102,17 @@ def blas_info() -> list[dict]:
     return sorted(libs, key=lambda lib: not lib["ffbench"])
 
 
-def peak_rss_mib() -> dict:
-    """Peak resident memory so far, in MiB: ``{"process": this process, "children": the largest finished child
-    process (worker processes)}`` (Linux and macOS; None elsewhere)."""
+def peak_rss_mib() -> float | None:
+    """Peak resident memory of this process so far, in MiB (Linux and macOS; None elsewhere).  With ``--workers``
+    the runs happen in worker processes, whose peaks this does not include; a serial run (``ffbench refresh``'s
+    default) counts everything."""
     try:
         import resource
     except ImportError:  # Windows
-        return {"process": None, "children": None}
+        return None
     # ru_maxrss is in KiB on Linux, in bytes on macOS.
     scale = 2**20 if platform.system() == "Darwin" else 2**10
-    return {who: round(resource.getrusage(flag).ru_maxrss / scale, 1)
-            for who, flag in (("process", resource.RUSAGE_SELF), ("children", resource.RUSAGE_CHILDREN))}
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / scale, 1)
 
 
 def collect(seed=None, threads=None) -> dict:
