@@ -24,9 +24,9 @@ worker process, NumPy-only imports), ``orchestrate`` (plan / execute / record), 
 ratios), ``report`` (tables, figure), ``__main__`` (the command line).
 
 Output: a text table on stdout, ``OUT/bench.json`` (every number, thread counts, provenance) and
-``OUT/bench.png``/``.svg``; ``OUT`` is ``results/bench/`` unless ``--out`` says otherwise.  The reference
-figures are refreshed with ``python -m ffbench.bench --out figures`` (a full run; ``--quick`` refuses that
-directory).
+``OUT/bench.png`` (more formats with ``--format``); ``OUT`` is ``results/bench/`` unless ``--out`` says
+otherwise.  The reference figures are refreshed with ``python -m ffbench.bench --out figures`` (a full run;
+``--quick`` refuses that directory).
 """
 from .grid import configs, step_flops
 from .orchestrate import run
