@@ -18,10 +18,15 @@ and tanh training runs (a 30-layer step takes ~1.5 ms through ``ffbench.fused``;
 the forward signal is visible, 5 L / n ~ 2 in log q at 30 layers, without drowning the 1/n vs 2/n contrast, 2^29);
 width 100 and 5 hidden layers for Glorot & Bengio (their 5 hidden layers, narrower than their 1000); width 128
 for the Jacobian spectra (its finite-width corrections ~ L / n stay within the statistical tolerance up to L = 32,
-measured against width 256).  Seeds: 6 draws for He (whether a 1/n 22-layer net starts within budget varies from
-draw to draw), 4 for the others, every comparison paired by draw (same batch order).  Steps: 2000 for He (the
-2/n nets start within 100; 1/n 22-layer nets within ~600-1500 when they do), 5000 for Glorot (tanh with the
-normalized init reaches ~0 training loss), 1500 for the speed runs.  All of these are in ``studies/initialisation.toml``.
+measured against width 256).  Seeds: 6 draws for He (when a 1/n 22-layer net starts varies from draw to draw:
+350-1100 steps), 4 for Glorot & Bengio (their effects are many standard errors), 8 networks per depth for the
+spectra, 8 draws for the speed runs (4 left the slow-down comparison undecided: 9 were needed at the effect seen);
+every comparison paired by draw (same batch order).  Steps: 2000 for He (the 2/n nets start within 100-150, the
+1/n 22-layer nets at 350-1100), 5000 for Glorot (tanh with the normalized init reaches ~0 training loss), 1500 for
+the speed runs (every net reaches the target loss 1.5 within 600).  All of these are in
+``studies/initialisation.toml``.  Measured: the full study is 120 runs, 294 s of wall time and 112 s of CPU on
+the shared 2-core machine at load ~7 (one process); ``--quick`` ~60 s there, most of it Numba compiling the
+compiled training path once per activation and depth (cached on disk afterwards).
 
 The learning rate is one per part, not tuned per net (the papers tune it): a claim that fails could be a
 learning-rate effect, and its note says so.
@@ -42,7 +47,7 @@ DEFAULTS = {
     "glorot": {"activations": ["sigmoid", "tanh", "softsign"], "depth": 5, "width": 100, "seeds": 4, "steps": 5000,
                "batch": 32, "lr": 0.1, "momentum": 0.0, "log_every": 250},
     "isometry": {"depths": [2, 8, 32], "width": 128, "networks": 8, "inputs": 2, "sigma_b2": 0.05,
-                 "training": {"depths": [5, 20, 40], "width": 64, "seeds": 4, "steps": 1500, "batch": 64,
+                 "training": {"depths": [5, 20, 40], "width": 64, "seeds": 8, "steps": 1500, "batch": 64,
                               "lr": 0.01, "momentum": 0.9, "log_every": 25, "target": 1.5}},
 }
 QUICK = {
