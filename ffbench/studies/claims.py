@@ -316,7 +316,8 @@ def _spread_text(c: dict) -> str:
     if "k" in s and "lower" in s:
         return f"{int(s['k'])}/{int(s['n'])}, interval {_num(s['lower'])}-{_num(s['upper'])}"
     if "se" in s and s.get("n"):
-        return f"n={s['n']}, se {_num(s['se'])}" + (f", margin {_num(s['margin'])}" if "margin" in s else "")
+        return (f"n={s['n']}" + (f", {s['df']:.0f} df" if "df" in s else "") + f", se {_num(s['se'])}"
+                + (f", margin {_num(s['margin'])}" if "margin" in s else ""))
     return ", ".join(f"{k} {_num(v)}" for k, v in s.items())
 
 

@@ -278,7 +278,7 @@ def _summarize_staircase(config, pairs):
         for norm in ("sup", "l2"):
             what = ({"sup": "the sup error does not decay (slope ~0; Cybenko's theorem needs continuity)",
                      "l2": "the L2 error decays like n^(-1/2) (the error lives on one cell of width 2/n)"}[norm]
-                    if name == "step" else f"staircase {norm} error falls like 1/n (log-log slope)")
+                    if name == "step" else f"staircase {norm} error falls like 1/n (fitted exponent)")
             fit = rate_fit(n_list, v[norm], name)
             v[f"{norm}_rate"], v[f"{norm}_rate_se"] = fit["mean"], fit["se"]
             claims.append(claim_mean(
