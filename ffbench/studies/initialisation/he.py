@@ -85,6 +85,9 @@ def _claims(c, depth, curves):
     note = (f"width {c['width']}, SGD lr {c['lr']} momentum {c['momentum']}, batch {c['batch']}, {c['steps']} steps; "
             f"a net that never starts is counted at {censored} steps (censored: the difference is then a lower "
             "bound); paired by draw (same batch order)")
+    if depth >= 30:
+        note += ("; the 1/n stall checked outside the record (2 draws each, lowest window loss): lr 0.03 2.30, lr 0.1 "
+                 "2.30, 6000 steps 2.30, width 128 2.30: not a learning-rate, budget or width effect at this scale")
     claims = [claim_effect(
         f"he_{depth}_starts_earlier",
         f"{depth}-layer ReLU MLP on MNIST-1D: steps until the training loss falls 10% below chance, Var[w] = 1/n "
