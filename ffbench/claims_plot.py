@@ -37,15 +37,21 @@ MARKS = {"holds": {"marker": "o", "markerfacecolor": VERDICT_COLORS["holds"]},
          "not judged": {"marker": "o", "markerfacecolor": "none"}}
 
 
-def position(claim: dict) -> float | None:
-    """``(measured - predicted) / tolerance`` of a claim; None without a value; +-inf when a zero tolerance is
-    missed (so the claim is drawn at the edge, on the side it misses)."""
-    measured, predicted, tolerance = claim.get("measured"), claim.get("predicted"), claim.get("tolerance")
-    values = (measured, predicted)
-    if any(v is None or isinstance(v, bool) or not math.isfinite(float(v)) for v in values):
+def _number(value) -> float | None:
+    """A finite float, or None for anything else a record may hold there (None, NaN, inf, a string, a list)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return None
-    diff = float(measured) - float(predicted)
-    tol = abs(float(tolerance)) if tolerance is not None and math.isfinite(float(tolerance)) else 0.0
+    return float(value)
+
+
+def position(claim: dict) -> float | None:
+    """``(measured - predicted) / tolerance`` of a claim; None without a value; +-inf when a zero (or missing)
+    tolerance is missed (so the claim is drawn at the edge, on the side it misses)."""
+    measured, predicted = _number(claim.get("measured")), _number(claim.get("predicted"))
+    if measured is None or predicted is None:
+        return None
+    diff = measured - predicted
+    tol = abs(_number(claim.get("tolerance")) or 0.0)
     if tol == 0.0:
         return 0.0 if diff == 0.0 else math.copysign(math.inf, diff)
     return diff / tol

@@ -72,6 +72,7 @@ def test_position_is_the_distance_in_tolerances():
     assert claims_plot.position(_claim(2.0, tolerance=0.0)) == math.inf
     assert claims_plot.position(_claim(0.0, tolerance=None)) == -math.inf
     assert claims_plot.position(_claim(None)) is None and claims_plot.position(_claim(float("nan"))) is None
+    assert claims_plot.position(_claim([1.0, 2.0])) is None and claims_plot.position(_claim(1.0, "x")) is None
     claims = [_claim(1.0), _claim(1.0, verdict="observed"), _claim(None, verdict="not judged")]
     assert [c["verdict"] for c in claims_plot.judged(claims)] == ["holds", "not judged"]
 
