@@ -13,15 +13,16 @@
   Neutral colours: ``INK`` (data in black), ``MUTED`` (secondary marks), ``SHADE`` (bands), ``THEORY_COLOR``;
   ``ACCENT`` (one highlight), ``CLASS_FACES`` and ``CLASS_REGIONS`` (two classes and their predicted regions).
   Verdicts: ``VERDICT_COLORS`` (holds / FAILS / not judged).  Figure modules write no colour literal.
-- Theory is drawn one way everywhere: ``theory(ax, x, y)`` / ``theory_hline(ax, y)``, a thin dashed line under the
-  measurements (dark gray, or the colour of the series it belongs to when several theories share a panel).
-- Panels are lettered with ``panel_letters(axes)``: a bold **a**, **b**, ... at each panel's top left.
+- Theory is drawn one way everywhere: ``theory(ax, x, y)``, ``theory_hline(ax, y)``, ``theory_vline(ax, x)``: a thin
+  dashed line under the measurements (dark gray, or the colour of the series it belongs to when several theories
+  share a panel).
+- Panels are lettered with ``panel_letters(axes)``: a bold **a**, **b**, ... just outside each panel's top left.
 - Symbols: ``PM`` (±), ``TIMES`` (×), ``LEQ`` (≤), ``GEQ`` (≥), ``MINUS`` (−), ``APPROX`` (≈) for plain text;
   mathtext (``$\\pm$``) inside formulas.  Never ASCII "+-", "x" or "<=".
-- Labels: ``label(name)`` turns an activation, initialiser or architecture name into the words a reader expects
-  (``label("leaky_relu")`` -> "LeakyReLU", ``label("he_normal")`` -> "He", ``label("plain_bn")`` -> "plain +
-  BatchNorm").  Each label lives with its registry entry; this is the one lookup over all of them.  No figure
-  shows a raw key.
+- Labels: ``label(name)`` turns an activation, initialiser, architecture, peer or 1-D target name into the words a
+  reader expects (``label("leaky_relu")`` -> "LeakyReLU", ``label("he_normal")`` -> "He", ``label("plain_bn")`` ->
+  "plain + BatchNorm").  Activation and initialiser labels live with their registry entries; this is the one
+  lookup over all of them.  No figure shows a raw key.
 
 Use::
 
@@ -97,7 +98,7 @@ CLASS_FACES = ("#FFFFFF", INK)
 CLASS_REGIONS = ("0.97", "0.78")
 THEORY_COLOR = "0.3"
 THEORY = {"color": THEORY_COLOR, "linewidth": 0.8, "linestyle": (0, (4, 2)), "marker": "", "zorder": 1.5}
-#: Verdicts of claims (``ffbench.studies.framework.claims``): holds, FAILS, and not judged (drawn hollow).
+#: Verdicts of claims (``ffbench.studies.claims``): holds, FAILS, and not judged (drawn hollow).
 VERDICT_COLORS = {"holds": "#1B7837", "FAILS": "#B2182B", "not judged": "0.5"}
 #: The sequential map for ordered quantities (``ordered``): viridis without its palest yellow.
 SEQUENTIAL = "viridis"
