@@ -8,7 +8,8 @@ import math
 import numpy as np
 from matplotlib.colors import BoundaryNorm, ListedColormap
 
-from ...style import INK, MUTED, SHADE, VERDICT_COLORS, figure, ordered, panel_letters, save_figure, theory, theory_hline, theory_vline
+from ...style import (INK, MUTED, SHADE, VERDICT_COLORS, figure, ordered, panel_letters, save_figure, theory,
+                      theory_hline, theory_vline)
 
 
 def _edges(values, log=False):
@@ -46,7 +47,8 @@ def _phase(fig, ax, data, sigmas, depths, sigma_b2):
         ax.contour(sigmas, depths, acc.T, levels=[data["threshold"]], colors=INK, linewidths=0.8)
     ax.plot([], [], color=INK, linewidth=0.8, marker="", label=f"accuracy = {data['threshold']:.2f}")
     errors = data["errors"]
-    ax.plot([e["sigma_w2"] for e in errors], [e["depth"] for e in errors], linestyle="", marker="x", color=VERDICT_COLORS["FAILS"],
+    ax.plot([e["sigma_w2"] for e in errors], [e["depth"] for e in errors], linestyle="", marker="x",
+            color=VERDICT_COLORS["FAILS"],
             markersize=6, label=f"wrong side of $6\\,\\xi_c$ ({len(errors)})")
     _depth_axis(ax, depths)
     ax.set_xlabel(r"$\sigma_w^2$  ($\sigma_b^2$ = %g)" % sigma_b2)
@@ -72,7 +74,8 @@ def _critical_by_lr(ax, data, depths):
     lrs = np.asarray(data["lrs"], dtype=float)
     by_lr = np.asarray(data["accuracy_by_lr"], dtype=float)[i_c]                 # (depth, lr)
     for m, (lr, colour) in enumerate(zip(lrs, ordered(lrs))):
-        ax.plot(depths, by_lr[:, m], color=colour, marker="o", markersize=3, linewidth=1.0, linestyle="-", label=f"lr {lr:g}")
+        ax.plot(depths, by_lr[:, m], color=colour, marker="o", markersize=3, linewidth=1.0, linestyle="-",
+                label=f"lr {lr:g}")
     per_seed = np.asarray(data["accuracy_per_seed"], dtype=float)[i_c]           # (depth, seed)
     ax.plot(np.repeat(depths, per_seed.shape[1]), per_seed.ravel(), linestyle="", marker="_", color=INK,
             markersize=8, label="cell's lr, each network")
