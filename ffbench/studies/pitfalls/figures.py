@@ -72,7 +72,7 @@ def learning_rate(axes, data):
     ax.plot(lrs, data["learning_rate"]["mean_test_acc"], color=INK, linewidth=0.8, marker="", linestyle="-")
     ax.plot([], [], linestyle="", marker="x", color=VERDICT_COLORS["FAILS"], label="failed to train")
     ax.plot([], [], linestyle="", marker="^", color=VERDICT_COLORS["FAILS"], label="failed, loss diverged")
-    ax.axvline(best, color=MUTED, linestyle="--", linewidth=0.8, label=f"best lr {best:g}")
+    ax.axvline(best, color=MUTED, linestyle="--", linewidth=0.8, label=f"best lr {best:g} (lowest training loss)")
     ax.axvline(1e-3, color=MUTED, linestyle=":", linewidth=0.8, label="the notes' start 1e-3")
     ax.set_xscale("log")
     ax.set_xlabel("AdamW learning rate")
@@ -120,7 +120,7 @@ def lr_find(ax, result, best):
     ax.plot(lrs, smooth, color=INK, linewidth=1.2, marker="", label="smoothed")
     ax.axvline(result["suggestion"], color=color("relu"), linestyle=":", linewidth=1.0,
                label=f"suggestion {result['suggestion']:.2g} (fastai's rule: lowest smoothed loss / 10)")
-    ax.axvline(best, color=MUTED, linestyle="--", linewidth=1.0, label=f"the sweep's best lr {best:g}")
+    ax.axvline(best, color=MUTED, linestyle="--", linewidth=1.0, label=f"the sweep's best lr {best:g} (training loss)")
     finite = smooth[np.isfinite(smooth)]
     if finite.size:
         ax.set_ylim(0.9 * finite.min(), min(max(finite.max(), raw[0]), 4 * finite[0]) * 1.05)

@@ -89,7 +89,7 @@ def clipping(axes, cells, config):
         ax.set_xticks([0, 1], ["unclipped", f"clipped to {c['max_norm']:g}"])
         ax.set_xlim(-0.4, 1.4)
         ax.set_ylabel("final test accuracy")
-        ax.set_title(f"the notes' loop: AdamW lr {c['lr']:g}, weight decay {c['weight_decay']:g}")
+        ax.set_title(f"the notes' loop: AdamW, lr {c['lr']:g}")
         ax.legend(loc="best", fontsize="small")
     lrs = sorted({float(n.split("/")[1][3:]) for n in cells if n.startswith("sgd/")})
     top = 0.0
@@ -109,7 +109,7 @@ def clipping(axes, cells, config):
     bx.set_xticks(range(2 * len(lrs)), [f"lr {lr:g}\n{v}" for lr in lrs for v in ("unclipped", "clipped")])
     bx.set_ylim(0, 3.4)
     bx.set_ylabel("final training loss")
-    bx.set_title("plain SGD where unclipped runs blow up")
+    bx.set_title("plain SGD at blow-up learning rates")
     bx.legend(loc="lower right", fontsize="small")
 
 
@@ -140,7 +140,7 @@ def dropout(ax, cells, config):
     ax.set_xlabel("epoch")
     ax.set_ylabel("accuracy")
     ax.set_title(f"{config['dropout']['train_size']} training signals, width {config['dropout']['width']}")
-    ax.legend(loc="lower right", fontsize="small", ncol=2)
+    ax.figure.legend(*ax.get_legend_handles_labels(), loc="outside right upper", fontsize="small")
 
 
 def dead(axes, cells, config):
