@@ -296,7 +296,7 @@ def test_figures_command_redraws_from_records(tmp_path, monkeypatch):
         p.unlink()
     assert figures.main(["--out", str(tmp_path)]) == 0
     assert [p.read_bytes() for p in figs] == original
-    assert figures.main(["--out", str(tmp_path / "empty")]) == 1
+    assert figures.main(["--out", str(tmp_path / "empty")]) == 2  # a wrong --out is a user error
 
 
 def test_checkout_toml_is_used_and_defaults_without_a_checkout(tmp_path, monkeypatch):
