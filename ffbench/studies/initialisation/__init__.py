@@ -24,9 +24,10 @@ spectra, 8 draws for the speed runs (4 left the slow-down comparison undecided: 
 every comparison paired by draw (same batch order).  Steps: 2000 for He (the 2/n nets start within 100-150, the
 1/n 22-layer nets at 350-1100), 5000 for Glorot (tanh with the normalized init reaches ~0 training loss), 1500 for
 the speed runs (every net reaches the target loss 1.5 within 600).  All of these are in
-``studies/initialisation.toml``.  Measured: the full study is 120 runs, 294 s of wall time and 112 s of CPU on
-the shared 2-core machine at load ~7 (one process); ``--quick`` ~60 s there, most of it Numba compiling the
-compiled training path once per activation and depth (cached on disk afterwards).
+``studies/initialisation.toml``.  Measured (one process, the shared 2-core machine at load 7-11, so the wall
+times are upper bounds): the full study is 144 runs, 489 s of wall time and 142 s of CPU; ``--quick`` 58 s with
+the kernels cached, most of a cold run is Numba compiling the compiled training path once per activation and
+depth (then cached on disk).
 
 The learning rate is one per part, not tuned per net (the papers tune it): a claim that fails could be a
 learning-rate effect, and its note says so.

@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from ffbench import data
+from ffbench.losses import loss_function
 from ffbench.optim import SGD
 from ffbench.train import accuracy
 
@@ -67,7 +68,6 @@ def train_probed(model, X, y, *, steps, batch, lr, momentum, seed, log_every, pr
 
 
 def _loss_at(model, X, y) -> float:
-    from ffbench.losses import loss_function
     return loss_function(LOSS)(model.forward(X), y)[0]
 
 
