@@ -25,9 +25,9 @@ every comparison paired by draw (same batch order).  Steps: 2000 for He (the 2/n
 1/n 22-layer nets at 350-1100), 5000 for Glorot (tanh with the normalized init reaches ~0 training loss), 1500 for
 the speed runs (every net reaches the target loss 1.5 within 600).  All of these are in
 ``studies/initialisation.toml``.  Measured (one process, the shared 2-core machine at load 7-11, so the wall
-times are upper bounds): the full study is 144 runs, 489 s of wall time and 142 s of CPU; ``--quick`` 58 s with
-the kernels cached, most of a cold run is Numba compiling the compiled training path once per activation and
-depth (then cached on disk).
+times are upper bounds): the full study is 144 runs, 489 s of wall time and 142 s of CPU; ``--quick`` 40 s of
+wall time and 18 s of CPU with the Numba cache warm, 76 s of CPU from an empty cache (``ffbench.fused`` compiles
+once per activation and depth: it takes the layers as a tuple, one Numba type per depth).
 
 The learning rate is one per part, not tuned per net (the papers tune it): a claim that fails could be a
 learning-rate effect, and its note says so.
