@@ -17,8 +17,8 @@ pytest.importorskip("mnist1d")
 pytest.importorskip("sklearn")
 
 PITFALLS = ("baseline", "activation", "batchnorm", "clipping", "learning_rate", "schedulers", "dropout", "dead")
-FIGURES = [f"pitfalls_curves_{p}" for p in PITFALLS] + ["pitfalls_lr_find", "pitfalls_baseline_table",
-                                                         "pitfalls_claims"]
+FIGURES = [f"pitfalls_{p}" for p in PITFALLS if p != "baseline"] + [
+    "pitfalls_effects", "pitfalls_lr_find", "pitfalls_baseline_table", "pitfalls_claims"]
 
 
 @pytest.fixture(scope="module")
