@@ -9,9 +9,11 @@ each drawn their own way; observations (``verdict == "observed"``) are left out,
 
 The x axis is linear within the band and logarithmic beyond (``symlog``), so a claim that misses by a thousand
 tolerances and one that holds by a tenth both stay readable; past ``LIMIT`` a claim is drawn at the edge as an
-arrow with its value written next to it.  A claim without a value (None or NaN) is marked "no value"; one with a
-zero tolerance sits at 0 when it hits its prediction exactly, else at the edge with its difference (in its own
-units, as it has no tolerance to divide by).
+arrow with its value written next to it.  A claim without a value (None or NaN) is marked "no value".  An effect
+that had to be shown (tolerance 0, ``predicted`` the critical value it had to clear, ``scale`` that value's distance
+from the bound: t se, or a rate minus its lower limit) is drawn at ``(measured - predicted) / scale -+ 1``, so that
+the band's edge is its critical value too.  Any other zero-tolerance claim sits at 0 when it hits its prediction
+exactly, else at the edge with its difference (in its own units, as it has no tolerance to divide by).
 
 ``python -m ffbench.figures`` draws ``claims.png`` (every record in the directory, ``render_summary``) and each
 study's ``NAME_claims.png`` (``render_study``), from the records alone.
@@ -52,6 +54,11 @@ def position(claim: dict) -> float | None:
         return None
     diff = measured - predicted
     tol = abs(_number(claim.get("tolerance")) or 0.0)
+    scale = _number(claim.get("scale"))
+    if tol == 0.0 and scale and claim.get("relation") in ("greater", "less"):
+        # An effect that had to be shown: ``predicted`` is the critical value, ``scale`` its distance from the
+        # bound; shifted by one unit so that the band's edge is the critical value (holds inside, as for all).
+        return diff / scale + (-1.0 if claim["relation"] == "greater" else 1.0)
     if tol == 0.0:
         return 0.0 if diff == 0.0 else math.copysign(math.inf, diff)
     return diff / tol

@@ -100,3 +100,17 @@ def test_panel_letters_run_in_order():
         fig, axes = style.figure("double", ncols=3)
         style.panel_letters(axes)
         assert [ax.texts[-1].get_text() for ax in np.ravel(axes)] == ["a", "b", "c"]
+
+
+def test_an_effect_that_must_be_shown_sits_in_the_band_exactly_when_it_holds():
+    from ffbench import claims_plot
+    from ffbench.studies.claims import claim_effect, claim_fraction
+
+    kw = {"source": "this study: test", "kind": "empirical"}
+    cases = [claim_effect("e", "d", values, bound=0.0, **kw).to_dict()
+             for values in ([1.0, 1.1, 0.9, 1.05], [0.1, -0.2, 0.3, 0.0], [-1.0, -1.1, -0.9, -1.05])]
+    cases += [claim_fraction("f", "d", k, 30, 0.5, shown=True, **kw).to_dict() for k in (29, 16, 3)]
+    for c in cases:
+        z = claims_plot.position(c)
+        assert (z > -1) == (c["verdict"] == "holds"), (c["verdict"], z)
+    assert [c["verdict"] for c in cases] == ["holds", "not judged", "FAILS"] * 2

@@ -70,6 +70,9 @@ class Claim:
     ``measured - predicted < tolerance``; "greater" when ``measured - predicted > -tolerance``; "observed" is never
     judged.  ``tolerance`` is absolute.  A NaN measurement never holds.  ``holds`` is None when the claim is not
     judged (an observation, or ``not_judged`` given).  ``alpha``/``rule``: the rate and rule it is judged by.
+    ``scale``: for a claim with tolerance 0 whose ``predicted`` is already the critical value an effect had to clear
+    (``claim_effect``, ``claim_fraction(shown=True)``), the half-width that separates that value from the bound (t se,
+    or the rate minus its lower limit): the unit in which the forest plot (``ffbench.claims_plot``) draws it.
     """
 
     name: str
@@ -85,6 +88,7 @@ class Claim:
     not_judged: str = ""
     alpha: float | None = None
     rule: str = ""
+    scale: float | None = None
     holds: bool | None = field(init=False)
     verdict: str = field(init=False)
 
@@ -126,8 +130,8 @@ class Claim:
                 "source": self.source, "kind": self.kind, "note": self.note,
                 "spread": None if self.spread is None else {k: clean(float(v)) if k != "n" else int(v)
                                                             for k, v in self.spread.items()},
-                "not_judged": self.not_judged, "alpha": self.alpha, "rule": self.rule, "holds": self.holds,
-                "verdict": self.verdict}
+                "not_judged": self.not_judged, "alpha": self.alpha, "rule": self.rule, "scale": self.scale,
+                "holds": self.holds, "verdict": self.verdict}
 
 
 def _exact(spread, alpha, rule) -> tuple:
@@ -224,7 +228,7 @@ def claim_effect(name, description, values, bound=0.0, relation="greater", *, al
         nj = "neither shown nor refuted at alpha: " + power_note(s["mean"] - bound, s["sd"], alpha, sides=1)
     critical = bound + sign * half  # what the mean had to clear: holds beyond it, FAILS short of bound - sign * half
     return Claim(name, description, s["mean"], critical, 0.0, relation, source, kind, note, s, nj, alpha,
-                 t_rule(s["n"], alpha, 1, dof(s)) + ": the effect must be shown")
+                 t_rule(s["n"], alpha, 1, dof(s)) + ": the effect must be shown", scale=half)
 
 
 def claim_equivalent(name, description, values_or_differences, margin, *, alpha=ALPHA, source="", kind="empirical",
@@ -279,7 +283,7 @@ def claim_fraction(name, description, k, n, expected, *, shown=False, alpha=ALPH
                      if needed else "no n decides it at the observed rate"))
         critical = a + (m - lo)  # the rate whose lower limit would be a
         return Claim(name, description, m, critical, 0.0, "greater", source, kind, note, s, nj, alpha,
-                     rule + ": the rate must be shown above the expectation")
+                     rule + ": the rate must be shown above the expectation", scale=m - lo)
     centre, half = (a + b) / 2, (b - a) / 2
     tol = half + (m - lo if m > centre else hi - m)
     return Claim(name, description, m, centre, tol, "close", source, kind, note, s, not_judged, alpha,
