@@ -5,7 +5,8 @@ import math
 
 import numpy as np
 
-from ffbench.style import MINUS, PM, figure, label, panel_letters, save_figure, series, theory, theory_hline
+from ffbench.studies.stats import ALPHA, t_quantile
+from ffbench.style import MINUS, figure, label, panel_letters, save_figure, series, theory, theory_hline
 
 
 def _arr(values):
@@ -35,8 +36,10 @@ def _render_train(d, init, out_dir, formats):
     axes[0].set_ylabel("final training loss (best lr)")
     axes[1].set_ylabel("training accuracy (best lr)")
     idepths, g, se = _arr(init["depths"]), _arr(init["log10_grad"]), _arr(init["log10_grad_se"])
-    axes[2].errorbar(idepths, g, yerr=3 * se, capsize=2,
-                     **series("plain", label=f"plain, mean over {init['networks']} networks ({PM}3 s.e.)"))
+    t = t_quantile(init["networks"], ALPHA)  # the claims' two-sided Student t interval
+    axes[2].errorbar(idepths, g, yerr=t * se, capsize=2,
+                     **series("plain", label=f"plain, mean over {init['networks']} networks "
+                                             f"({100 * (1 - ALPHA):g}% t interval)"))
     theory(axes[2], idepths, g[0] + _arr(init["drift_leading"]), label=r"$-\frac{5}{4}\,(\Delta L/n)/\ln 10$")
     axes[2].set_xscale("log")
     axes[2].set_ylabel(r"$E\,\log_{10}\|\partial L / \partial W_1\|$ at init")

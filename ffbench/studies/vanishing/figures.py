@@ -10,6 +10,7 @@ from matplotlib.ticker import NullFormatter, ScalarFormatter
 from ffbench.style import (INK, PM, SHADE, TIMES, color, figure, label, ordered, panel_letters, save_figure,
                            series, theory, theory_hline, theory_vline)
 
+from ..stats import ALPHA, spread_of, t_tolerance
 from .claims import finite_width_allowance, sigmoid_norm_bound
 
 
@@ -17,9 +18,10 @@ def _mean(values):
     return float(np.mean(values))
 
 
-def _se3(values):
+def _half_width(values):
+    """The half-width of the claims' two-sided Student t interval at ALPHA over these seeds (0 for one value)."""
     v = np.asarray(values, dtype=float)
-    return 3 * v.std(ddof=1) / math.sqrt(v.size) if v.size > 1 else 0.0
+    return t_tolerance(spread_of(v), ALPHA) if v.size > 1 else 0.0
 
 
 def _plain_log_ticks(ax):
@@ -107,9 +109,9 @@ def _chi(record, out_dir, formats):
         s = data["sweep"][act]
         pts = s["points"]
         x = np.array([p["sigma_w2"] for p in pts])
-        ax.errorbar(x, [_mean(p["measured"]) for p in pts], yerr=[_se3(p["measured"]) for p in pts],
+        ax.errorbar(x, [_mean(p["measured"]) for p in pts], yerr=[_half_width(p["measured"]) for p in pts],
                     linestyle="", markerfacecolor="none", capsize=2,
-                    **series(act, label=f"{label(act)}, measured (3 s.e.)"))
+                    **series(act, label=f"{label(act)}, measured ({100 * (1 - ALPHA):g}% t interval)"))
         ax.plot(x, [p["mean_field"] for p in pts], linestyle="", marker=".", color=INK, markersize=2.5,
                 zorder=3, label="mean-field, same layers" if i == 0 else None)
         theory(ax, s["curve_sigma_w2"], s["curve_chi1"], color=color(act), label=rf"{label(act)}: $\chi_1$ at $q^*$")
@@ -134,7 +136,7 @@ def _chi(record, out_dir, formats):
                     continue
                 xpos = a + (j - 1) * 0.24 + (0 if filled else 0.12)
                 f = np.asarray(e["backward_factor"], dtype=float)
-                ratio, bar = f.mean() / e["backward_factor_theory"], _se3(f) / e["backward_factor_theory"]
+                ratio, bar = f.mean() / e["backward_factor_theory"], _half_width(f) / e["backward_factor_theory"]
                 style = series(init, label=f"{label(init)}, width {e['width']}",
                                markerfacecolor=None if filled else "none")
                 if lo < ratio < hi:
@@ -152,7 +154,7 @@ def _chi(record, out_dir, formats):
     bx.set_ylim(lo, hi)
     bx.set_xticks(range(len(config["activations"])), [label(a) for a in config["activations"]])
     bx.set_ylabel("measured factor / mean-field (same layers)")
-    bx.set_title(f"every activation {TIMES} init (bars: 3 s.e. over seeds)")
+    bx.set_title(f"every activation {TIMES} init (bars: {100 * (1 - ALPHA):g}% t interval over seeds)")
     handles, labels = bx.get_legend_handles_labels()
     unique = dict(sorted(zip(labels, handles),
                          key=lambda lh: (lh[0].startswith("allowance"), _init_rank(lh[0], inits))))
