@@ -361,8 +361,9 @@ def _check_softplus(beta, threshold):
 # (default parameters, normal-range results): fastmath's ``_f32`` bound plus half an ulp per later rounding.
 # Measured maxima over ~2,800 points from 0.05 to 40 in scale (tests/test_float32_activations.py): sigmoid 1.65 /
 # 3.24, tanh 1.45 / 3.03, elu 0.80 / 0.82, softplus 1.28 / 1.65; softsign over 10M points from 0.01 to 1000 in
-# scale, 1.50 (z = 1023.2) / 3.46 (z = -7.016: 1 + |z| is rounded, then squared); for the GELUs and SiLU (float32 section above) over every float32 in [-110, 110] and every 997th beyond, against the
-# float64 kernels (worst points checked against mpmath), on the AVX-512 machine: gelu 6.73 (z = -6.0791) / 4.99
+# scale, 1.50 (z = 1023.2) / 3.46 (z = -7.016: 1 + |z| is rounded, then squared); for the GELUs and SiLU
+# (float32 section above) over every float32 in [-110, 110] and every 997th beyond, against the float64 kernels
+# (worst points checked against mpmath), on the AVX-512 machine: gelu 6.73 (z = -6.0791) / 4.99
 # (z = -1.2427), gelu_tanh 3.46 (-2.9779) / 5.62 (-2.2319), silu 3.39 (-3.2113) / 5.73 (-6.5667); their bounds
 # and softsign's are those maxima plus 0.1, rounded up to a quarter ulp.
 _REGISTRY: dict[str, Activation] = {a.name: a for a in (

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ffbench.style import MUTED, figure, label, ordered, panel_letters, save_figure, series, theory, theory_hline
+from ffbench.style import MUTED, TIMES, figure, label, ordered, panel_letters, save_figure, series, theory, theory_hline
 
 GAUSSIAN = "lecun_normal"  # the initialiser behind the "gaussian" weights (its colour and marker)
 WEIGHT_LABELS = {"gaussian": "Gaussian", "orthogonal": "orthogonal"}
+FLOOR = 1e-8  # singular values below FLOOR x the largest are drawn in the first bin (float64 products reach 1e-16)
 
 
 def _arr(v):
@@ -71,7 +72,8 @@ def _glorot(d, out_dir, formats):
     ax.set_xlabel("step")
     ax.set_ylabel("sigmoid, top layer: mean activation")
     ax.legend(fontsize="small")
-    for ax, what, text in ((axes[0, 1], "act_sd", "sd of activations"), (axes[1, 0], "grad_sd", r"sd of $\partial L/\partial Z_l$")):
+    panels = ((axes[0, 1], "act_sd", "sd of activations"), (axes[1, 0], "grad_sd", r"sd of $\partial L/\partial Z_l$"))
+    for ax, what, text in panels:
         for act in (a for a in ("tanh", "softsign") if a in cells):
             for init, style in (("standard_uniform", ":"), ("xavier_uniform", "-")):
                 sd = _arr(cells[act][init][what])
@@ -86,8 +88,8 @@ def _glorot(d, out_dir, formats):
     names = [(a, i) for a in cells for i in cells[a]]
     for k, (act, init) in enumerate(names):
         err = _arr(cells[act][init]["test_error"])
-        ax.bar(k, err.mean(), yerr=err.std(), color=series(act)["color"], hatch="" if init == "xavier_uniform" else "//",
-               edgecolor=MUTED)
+        ax.bar(k, err.mean(), yerr=err.std(), color=series(act)["color"], edgecolor=MUTED,
+               hatch="" if init == "xavier_uniform" else "//")
     ax.set_xticks(range(len(names)), [f"{label(a)}\n{'N' if i == 'xavier_uniform' else 'std'}" for a, i in names],
                   fontsize="small")
     ax.set_ylabel("test error (%), MNIST-1D")
@@ -131,26 +133,29 @@ def _isometry(d, out_dir, formats):
     ax.set_xlabel("depth $L$")
     ax.set_ylabel(r"$\sigma^2_{JJ^T} / m_1^2$")
     ax.set_title(r"theory: $L(\mu_2/\mu_1^2 - 1 - s_1)$", fontsize="small")
-    ax.legend(fontsize="small")
+    ax.legend(fontsize="small", loc="upper left")
     ax = axes[1]
     for w, s in spectra.items():
         name = GAUSSIAN if w == "gaussian" else "orthogonal"
         sv = _arr(s["singular_values"][-1])
-        sv = sv[sv > 0]
-        ax.hist(sv, bins=np.geomspace(sv.min(), sv.max(), 25), histtype="step", color=series(name)["color"],
-                label=WEIGHT_LABELS[w])
+        floor = sv.max() * FLOOR
+        ax.hist(np.maximum(sv, floor), bins=np.geomspace(floor, sv.max(), 25), histtype="step",
+                color=series(name)["color"], label=WEIGHT_LABELS[w])
     ax.set_xscale("log")
-    ax.set_xlabel(f"singular value of $J$, depth {spectra[next(iter(spectra))]['depth'][-1]}")
+    ax.set_xlabel(f"singular value of $J$, depth {spectra[next(iter(spectra))]['depth'][-1]}\n"
+                  f"(first bin: all below {FLOOR:g} {TIMES} the largest)")
     ax.set_ylabel("count")
     ax.legend(fontsize="small")
     ax = axes[2]
     for w, s in speed.items():
         name = GAUSSIAN if w == "gaussian" else "orthogonal"
         steps = _arr(s["steps"])
-        ax.errorbar(_arr(s["depth"]), steps.mean(axis=1), yerr=steps.std(axis=1), **series(name, label=WEIGHT_LABELS[w]))
-    theory_hline(ax, d["censored"], label="budget (never reached)")
+        ax.errorbar(_arr(s["depth"]), steps.mean(axis=1), yerr=steps.std(axis=1),
+                    **series(name, label=WEIGHT_LABELS[w]))
+    if any(np.any(_arr(s["steps"]) >= d["censored"]) for s in speed.values()):
+        theory_hline(ax, d["censored"], label="budget (never reached)")
     ax.set_xlabel("depth $L$")
     ax.set_ylabel(f"steps to training loss {d['target']:g}")
-    ax.legend(fontsize="small")
+    ax.legend(fontsize="small", loc="upper left")
     panel_letters(axes)
     return save_figure(fig, out_dir, "initialisation_isometry", formats)

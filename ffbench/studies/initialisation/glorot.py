@@ -88,7 +88,8 @@ def summarize(config, pairs):
             cells[act][init] = {
                 "step": res[0]["step"], "loss": [r["loss"] for r in res], "top_mean": [r["top_mean"] for r in res],
                 "test_error": [r["test_error"] for r in res],
-                "act_sd": [r["init_stats"]["act_sd"] for r in res], "grad_sd": [r["init_stats"]["grad_sd"] for r in res],
+                "act_sd": [r["init_stats"]["act_sd"] for r in res],
+                "grad_sd": [r["init_stats"]["grad_sd"] for r in res],
                 "act_slope": [log_slope(r["init_stats"]["act_sd"]) for r in res],
                 "grad_slope": [log_slope(r["init_stats"]["grad_sd"]) for r in res],
                 "act_hist": res[0]["init_stats"]["act_hist"], "grad_hist": res[0]["init_stats"]["grad_hist"],
@@ -130,8 +131,9 @@ def _claims(c, cells):
         for what in ("act", "grad") if act == "tanh" else ():  # Figs. 6-7 show tanh; softsign: in the figure
             claims.append(claim_equivalent(
                 f"glorot_{act}_normalized_{what}_alike", f"{act}, normalized init, at init: slope of ln sd("
-                + ("activations" if what == "act" else "dL/dZ_l") + f") over the hidden layers within +-{SPREAD_MARGIN} "
-                "(the layers stay alike)", norm[f"{what}_slope"], SPREAD_MARGIN, source=src, kind="empirical",
+                + ("activations" if what == "act" else "dL/dZ_l")
+                + f") over the hidden layers within +-{SPREAD_MARGIN} (the layers stay alike)",
+                norm[f"{what}_slope"], SPREAD_MARGIN, source=src, kind="empirical",
                 note=note + f"; margin {SPREAD_MARGIN} per layer, against ~0.55 for the standard init"))
     claims += _table1(cells, note)
     return claims

@@ -169,12 +169,11 @@ def _claims(c, crit, spectra, speed):
             kind="theorem", note=f"mu_1 = {crit['mu1']:.4g}, mu_2 = {crit['mu2']:.4g}, s_1 = {S1[w]:g}; infinite-"
             "width prediction; one value per draw index (the depths' networks are independent)"))
     if len(spectra) == 2:
-        deepest = -1
+        ratio = crit["slope"]["gaussian"] / crit["slope"]["orthogonal"]
         claims.append(observation(
             "isometry_gaussian_over_orthogonal_spread", f"spread of the squared singular values at depth "
-            f"{c['depths'][deepest]}: Gaussian over orthogonal (predicted {crit['slope']['gaussian'] / crit['slope']['orthogonal']:.3g})",
-            float(np.mean(spectra["gaussian"]["var"][deepest]) / np.mean(spectra["orthogonal"]["var"][deepest])),
-            source=SOURCE))
+            f"{c['depths'][-1]}: Gaussian over orthogonal (predicted {ratio:.3g})",
+            float(np.mean(spectra["gaussian"]["var"][-1]) / np.mean(spectra["orthogonal"]["var"][-1])), source=SOURCE))
     t = c["training"]
     if len(speed) == 2 and len(t["depths"]) >= 2:
         note = (f"width {t['width']}, SGD lr {t['lr']} momentum {t['momentum']}, batch {t['batch']} at every depth, "
