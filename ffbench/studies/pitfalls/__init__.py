@@ -75,11 +75,11 @@ DEFAULTS = {
                   "epochs": 10, "shallow_epochs": 30, "shallow_lr": 0.01},
     "clipping": {"seeds": 16, "max_norm": 1.0, "lr": 0.001, "weight_decay": 1e-4, "epochs": 50,
                  "spike_lrs": [3.0, 5.0], "spike_epochs": 20},
-    "learning_rate": {"lrs": [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1.0], "epochs": 50,
+    "learning_rate": {"seeds": 8, "lrs": [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1.0], "epochs": 50,
                       "target_loss": 1.2, "weight_decay": 0.01, "slow_lrs": [1e-2, 1e-3, 1e-4], "slow_epochs": 250,
                       "range": {"start_lr": 1e-6, "end_lr": 10.0, "num_steps": 200}},
     "schedulers": {"lr": 0.01, "epochs": 40, "step_size": 13, "gamma": 0.1, "patience": 3},
-    "dropout": {"rates": [0.0, 0.3, 0.5], "width": 256, "train_size": 1000, "epochs": 60},
+    "dropout": {"seeds": 8, "rates": [0.0, 0.3, 0.5], "width": 256, "train_size": 1000, "epochs": 60},
     "dead": {"lrs": [0.001, 0.03, 0.1], "activations": ["relu", "leaky_relu"], "epochs": 20, "layer_margin": 0.05},
 }
 QUICK = {
@@ -88,10 +88,10 @@ QUICK = {
     "activation": {"epochs": 5, "target_loss": 2.0},
     "batchnorm": {"seeds": 2, "depth": 6, "lrs": [0.01, 1.0], "epochs": 2, "shallow_epochs": 3},
     "clipping": {"seeds": 2, "epochs": 3, "spike_lrs": [5.0], "spike_epochs": 3},
-    "learning_rate": {"lrs": [1e-4, 1e-3, 1e-2, 1.0], "epochs": 5, "target_loss": 2.0, "slow_epochs": 5,
+    "learning_rate": {"seeds": 2, "lrs": [1e-4, 1e-3, 1e-2, 1.0], "epochs": 5, "target_loss": 2.0, "slow_epochs": 5,
                       "range": {"num_steps": 60}},
     "schedulers": {"epochs": 6, "step_size": 2, "patience": 1},
-    "dropout": {"width": 64, "train_size": 400, "epochs": 5},
+    "dropout": {"seeds": 2, "width": 64, "train_size": 400, "epochs": 5},
     "dead": {"lrs": [0.001, 0.1], "epochs": 3},
 }
 

@@ -77,7 +77,7 @@ def learning_rate(axes, data):
     ax.set_xscale("log")
     ax.set_xlabel("AdamW learning rate")
     ax.set_ylabel("final test accuracy")
-    ax.legend(loc="lower left", fontsize="small")
+    ax.legend(loc="upper left", fontsize="small")
     slow = {float(n.split("=")[1]): c for n, c in cells.items() if n.startswith("slow/lr=")}
     if slow:
         xs = sorted(slow)
@@ -127,7 +127,7 @@ def lr_find(ax, result, best):
     ax.set_xscale("log")
     ax.set_xlabel("learning rate (AdamW, one step each)")
     ax.set_ylabel("training loss")
-    ax.legend(loc="lower left", fontsize="small")
+    ax.legend(loc="upper right", fontsize="small")
 
 
 def render(record, out_dir, formats):

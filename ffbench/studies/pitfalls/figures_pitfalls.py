@@ -37,7 +37,7 @@ def activation(ax, cells, config):
         never = [s is None for s in c["steps_to_target"]]
         jitter = np.linspace(-0.12, 0.12, len(steps))
         for j, (s, cens) in zip(jitter, zip(steps, never)):
-            ax.plot(i + j, s, linestyle="", marker="^" if cens else marker(act), color=color(act), markersize=4,
+            ax.plot(i + j, s, linestyle="", marker=marker(act), color=color(act), markersize=4,
                     markerfacecolor="none" if cens else color(act))
     budget = max(max(c["steps"]) for c in cells.values())
     theory_hline(ax, budget, label="budget (hollow: never reached the target)", color=MUTED)
