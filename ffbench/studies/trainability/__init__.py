@@ -30,7 +30,7 @@ What runs:
   on that whole training set (the paper's measure), and the test accuracy.
 
 The learning rate of a cell.  One learning rate for every depth confounds the phase diagram: the largest stable
-SGD step shrinks with depth (a deep near-critical net at lr 0.01 stays at chance while the same net at 0.003
+SGD step shrinks with depth (a 128-layer critical net at lr 0.01 stays near chance while the same net at 0.003
 learns), so a fixed lr draws its own boundary.  The paper's own learning rate could not be checked against its
 text here, so each cell (sigma_w^2, L) takes the lr of ``training.lrs`` with the lowest mean *training loss*
 over its seeds (the quantity SGD minimises, not the accuracy that is judged), and its accuracy is read at that
