@@ -45,14 +45,14 @@ def effects(ax, claims, margin):
             bound = c["predicted"] + (-half if c["relation"] == "greater" else half)
             ax.plot([bound], [y], marker="|", color=INK, markersize=9, linestyle="")
         ax.annotate(verdict, (1.0, y), xycoords=("axes fraction", "data"), xytext=(3, 0),
-                    textcoords="offset points", va="center", fontsize="small", color=VERDICT_COLORS.get(verdict))
-    ax.set_yticks(range(len(rows)), [EFFECTS[c["name"]] for c in rows], fontsize="small")
+                    textcoords="offset points", va="center", color=VERDICT_COLORS.get(verdict))
+    ax.set_yticks(range(len(rows)), [EFFECTS[c["name"]] for c in rows])
     ax.set_ylim(len(rows) - 0.5, -0.5)
     ax.plot([], [], marker="|", color=INK, markersize=9, linestyle="",
             label="an effect holds when its bar clears this bound (0, or the margin for \"never lowers\")")
     ax.set_xlabel("paired test-accuracy difference: mean and one-sided t limits at $\\alpha$ = 0.01\n"
                   "(an equivalence holds when its whole bar lies inside the margin)")
-    ax.figure.legend(*ax.get_legend_handles_labels(), loc="outside lower center", fontsize="small", ncol=2)
+    ax.figure.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=2)
 
 
 def learning_rate(axes, data):
@@ -77,7 +77,7 @@ def learning_rate(axes, data):
     ax.set_xscale("log")
     ax.set_xlabel("AdamW learning rate")
     ax.set_ylabel("final test accuracy")
-    ax.legend(loc="upper left", fontsize="small")
+    ax.legend(loc="upper right")
     slow = {float(n.split("=")[1]): c for n, c in cells.items() if n.startswith("slow/lr=")}
     if slow:
         xs = sorted(slow)
@@ -96,7 +96,7 @@ def learning_rate(axes, data):
         bx.set_yscale("log")
         bx.set_xlabel("AdamW learning rate")
         bx.set_ylabel("steps to the target loss")
-        bx.legend(loc="upper right", fontsize="small")
+        bx.legend(loc="upper right")
     top = [lr for lr in lrs if lr > best]
     for lr, colour in zip(top, ordered(top) if top else []):
         layers = np.array([f for f in cells[f"lr={lr:g}"]["silent_per_layer"] if f], dtype=float)
@@ -110,7 +110,7 @@ def learning_rate(axes, data):
     cx.set_ylabel("dead fraction (silent on every input)")
     cx.set_title("runs above the best lr")
     cx.set_ylim(-0.05, 1.05)
-    cx.legend(loc="best", fontsize="small")
+    cx.legend(loc="best")
 
 
 def lr_find(ax, result, best):
@@ -127,7 +127,7 @@ def lr_find(ax, result, best):
     ax.set_xscale("log")
     ax.set_xlabel("learning rate (AdamW, one step each)")
     ax.set_ylabel("training loss")
-    ax.legend(loc="upper right", fontsize="small")
+    ax.legend(loc="upper right")
 
 
 def render(record, out_dir, formats):

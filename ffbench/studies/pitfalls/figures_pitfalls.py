@@ -27,7 +27,7 @@ def _seeds(ax, x, cell, key="final_test_acc", failed_at=0.1, **style):
 def _failure_legend(ax, **kwargs):
     ax.plot([], [], label="failed to train", **FAILED)
     ax.plot([], [], label="failed, loss diverged", **DIVERGED)
-    ax.legend(**{"loc": "best", "fontsize": "small", **kwargs})
+    ax.legend(**{"loc": "best", **kwargs})
 
 
 def activation(ax, cells, config):
@@ -44,7 +44,7 @@ def activation(ax, cells, config):
     ax.set_xticks(range(len(cells)), [label(a) for a in cells])
     ax.set_ylabel(f"SGD steps to training loss {config['activation']['target_loss']:g}")
     ax.set_ylim(0, budget * 1.15)
-    ax.legend(loc="upper right", fontsize="small")
+    ax.legend(loc="upper right")
 
 
 def batchnorm(axes, cells, config):
@@ -90,7 +90,7 @@ def clipping(axes, cells, config):
         ax.set_xlim(-0.4, 1.4)
         ax.set_ylabel("final test accuracy")
         ax.set_title(f"the notes' loop: AdamW, lr {c['lr']:g}")
-        ax.legend(loc="best", fontsize="small")
+        ax.legend(loc="best")
     lrs = sorted({float(n.split("/")[1][3:]) for n in cells if n.startswith("sgd/")})
     top = 0.0
     for k, lr in enumerate(lrs):
@@ -110,7 +110,7 @@ def clipping(axes, cells, config):
     bx.set_ylim(0, 3.4)
     bx.set_ylabel("final training loss")
     bx.set_title("plain SGD at blow-up learning rates")
-    bx.legend(loc="lower right", fontsize="small")
+    bx.legend(loc="lower right")
 
 
 def schedulers(ax, cells, config):
@@ -120,7 +120,7 @@ def schedulers(ax, cells, config):
         ax.plot(i + np.linspace(-0.1, 0.1, acc.size), acc, linestyle="", marker="o", markersize=3, color=INK)
         ax.plot([i - 0.25, i + 0.25], [acc.mean()] * 2, color=INK, linewidth=1.5, marker="", linestyle="-")
     ax.set_xticks(range(len(cells)), [{"constant": "constant", "step": "StepLR", "cosine": "cosine",
-                                       "plateau": "ReduceLROnPlateau"}.get(n, n) for n in cells], fontsize="small")
+                                       "plateau": "ReduceLROnPlateau"}.get(n, n) for n in cells])
     ax.set_ylabel("final test accuracy")
     ax.set_title(f"AdamW lr {config['schedulers']['lr']:g}, {config['schedulers']['epochs']} epochs")
 
@@ -140,7 +140,7 @@ def dropout(ax, cells, config):
     ax.set_xlabel("epoch")
     ax.set_ylabel("accuracy")
     ax.set_title(f"{config['dropout']['train_size']} training signals, width {config['dropout']['width']}")
-    ax.figure.legend(*ax.get_legend_handles_labels(), loc="outside right upper", fontsize="small")
+    ax.figure.legend(*ax.get_legend_handles_labels(), loc="outside right upper")
 
 
 def dead(axes, cells, config):
@@ -160,7 +160,7 @@ def dead(axes, cells, config):
         ax.set_xlabel("hidden layer")
         ax.set_ylabel("dead fraction (silent on every input)")
         ax.set_title(f"{label(act)}, He init, Adam")
-        ax.legend(loc="upper left", fontsize="small")
+        ax.legend(loc="upper left")
 
 
 def baseline_table(ax, cells):
