@@ -224,8 +224,9 @@ def _table(sigmas, depths, acc, bound, xi, threshold, chosen_lr):
              f"{threshold:.2f}", head]
     for k, s2 in enumerate(sigmas):
         meas = np.array(xi[s2], dtype=float)
-        m = f"{np.mean(meas):8.2f}" if np.all(np.isfinite(meas)) else f"{'-':>8}"
+        # 4 significant digits: xi_c diverges at the critical point (6.86e+06 there), and must keep the columns
+        m = f"{np.mean(meas):8.4g}" if np.all(np.isfinite(meas)) else f"{'-':>8}"
         cells = " ".join(f"{acc[k, j]:4.2f}{'*' if d < bound[k] else ' '}@{chosen_lr[k][j]:<5.2g}"
                          for j, d in enumerate(depths))
-        lines.append(f"{s2:8.4f} {bound[k] / 6:8.2f} {m} {cells}")
+        lines.append(f"{s2:8.4f} {bound[k] / 6:8.4g} {m} {cells}")
     return "\n".join(lines)
