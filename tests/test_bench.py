@@ -135,7 +135,9 @@ def test_cli_rejects_unknown_peer_and_quick_into_reference_figures(capsys, monke
     with pytest.raises(SystemExit) as exc:
         cli.main(["--quick", "--out", str(ROOT / "figures")])
     assert exc.value.code == 2 and "reference" in capsys.readouterr().err
-    assert cli.DEFAULT_OUT == Path("results", "bench")
+    monkeypatch.setattr(orchestrate, "run", lambda *a, **k: pytest.fail("--report runs nothing"))
+    assert cli.main(["--report", str(ROOT / "nonexistent.json")]) == 2  # one line, exit 2
+    assert capsys.readouterr().err.count("\n") == 1
 
 
 # --- the asv suite -------------------------------------------------------------------------------

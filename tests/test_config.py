@@ -50,7 +50,7 @@ BAD = [  # (study, TOML text, what the one line must say)
     ("dead_relu", '[born]\nschemes = ["rai", "symetric"]', "item 'symetric' is not a known scheme"),
     ("residual", '[shatter]\narchs = ["plain_bm"]', "did you mean 'plain_bn'?"),
     ("approximation", 'staircase_targets = ["sin", "sine"]', "config key staircase_targets"),
-    ("xor", 'activations = ["softsign"]', "config key activations = ['softsign']: item 'softsign' is not allowed"),
+    ("xor", 'activations = ["softsine"]', "config key activations = ['softsine']: item 'softsine' is not allowed"),
 ]
 
 
