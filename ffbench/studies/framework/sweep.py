@@ -63,9 +63,9 @@ def _sigterm_as_interrupt():
 
 
 class _LogProgress:
-    """Progress for a log file (stderr not a terminal): a line at least every ``every_s`` seconds and every tenth of
-    the runs, with runs done / total, elapsed time and an estimate of the time left, instead of a bar that
-    prints nothing until it is finished."""
+    """Progress for a log file (stderr not a terminal): a line every tenth of the runs and for each run that ends
+    ``every_s`` seconds or more after the last line, with runs done / total, elapsed time and an estimate of the
+    time left, instead of a bar that prints nothing until it is finished."""
 
     def __init__(self, name, total, initial, every_s=10.0):
         self.name, self.total, self.done, self.every_s = name, total, initial, every_s
@@ -172,7 +172,8 @@ def run_study(study, config: dict, out_dir, force=False, executor=None, progress
     print the tables, render the figures (if ``plot``) and return the record.
 
     ``force``: recompute cached runs.  ``executor``: default ``SerialExecutor()``.  ``progress``: a
-    progress bar (True; default when stderr is a terminal) or a log line per tenth of the runs and per 10 s (False).  ``quick`` is recorded in the record, and a quick run
+    progress bar (True; default when stderr is a terminal) or a log line per tenth of the runs and
+    after 10 s without one (False).  ``quick`` is recorded in the record, and a quick run
     never writes into the committed figures/ (``ffbench.options.check_output``).
     Raises StudyError (nothing written) if runs still fail after a retry; KeyboardInterrupt (or
     ``Terminated`` on SIGTERM) after saving the finished runs.
