@@ -8,19 +8,58 @@ computes its block of ``out`` completely, with the same call whichever thread ru
 threads give the same bits (``tests/test_gemm.py`` runs 8 threads against 1).
 
 The tiling rule (``tiles``): split the longer side of ``out`` (its rows, or its columns when it has
-more columns) into ``T`` equal tiles, ``T`` the largest power of two (at most ``MAX_TILES``) that keeps
-every tile at least ``MIN_WORK`` multiply-adds and at least ``MIN_EXTENT`` rows/columns long, or
-``4 * MIN_EXTENT`` when the operand every tile shares (``b`` for row tiles, ``a`` for column tiles)
-exceeds ``SHARED_CACHE`` elements.  A power of two divides evenly among 2, 4, 8... threads; larger
-products get more tiles, up to 64 threads; small ones stay whole.  Why these numbers (float32,
-OpenBLAS 0.3.31): a single-threaded call runs ~90-125 GFLOP/s from 64 x 256 x 256 up, so a tile of
-``MIN_WORK`` = 2**21 multiply-adds takes ~40 us, well above the cost of handing it to another thread
-(a few us to a spinning team, ~40 us to a sleeping one on this VM); each tile repacks the shared
-operand, which is cheap while it sits in cache but not beyond: measured on a quiet 16-core machine,
-2048^3 in 64-row tiles ran at 110 GFLOP/s against 160 for one whole call (16 MB of ``b`` repacked 32
-times), hence 4x longer tiles there (~12% repacking, by the same count).  The rule is also what the
-committed records were computed with: a product cut differently gives other bits (OpenBLAS's kernels
-for a block depend on its size), so changing it means recomputing every record.
+more columns) into ``T`` equal tiles, ``T`` a power of two (at most ``MAX_TILES``): into two as soon as
+each half keeps ``MIN_WORK`` = 2**21 multiply-adds, and further only while every tile keeps
+``SPLIT_WORK`` = 2**25; every tile at least ``MIN_EXTENT`` rows/columns long, or ``4 * MIN_EXTENT`` when
+the operand every tile shares (``b`` for row tiles, ``a`` for column tiles) exceeds ``SHARED_CACHE``
+elements.  A power of two divides evenly among 2, 4, 8... threads; the rule reads the shape only, so
+the bits never depend on the thread count, and changing it means recomputing every record (OpenBLAS's
+kernels for a block depend on its size: on the pinned code path a float32 product cut in two gives
+other bits at the columns near the cut).
+
+Why these numbers (float32, OpenBLAS 0.3.31, measured on the 2-core Intel Xeon (Sapphire Rapids) VM,
+native code path).  A tile is one single-threaded call; its speed depends on its shape, and every tile
+repacks the operand it shares with the others.  Per-core GFLOP/s of one tile, two tiles running at once
+on the 2-thread team (one 2048^3 call on one core: 156; NumPy's 2-thread 2048^3, the bench's ceiling:
+285-308):
+
+    ==============  ======  =======  ========
+    tile m x n      k = 64  k = 256  k = 1024
+    ==============  ======  =======  ========
+    32 x 1024         72      92       86
+    64 x 256          77     110      108
+    64 x 1024        100     122      118
+    128 x 256         90     126      128
+    256 x 256        112     139      134
+    256 x 1024       120     142      148
+    512 x 512        139     154      157
+    ==============  ======  =======  ========
+
+So a tile must be long enough on both sides (64-row tiles lose a quarter of the core's speed to packing
+and never pass ~120), and every cut beyond the two that keep 2 cores busy costs: 2 threads, GFLOP/s of
+whole training-step products by their number of tiles (``r``: row tiles, ``c``: column tiles; dW = X^T dZ,
+dX = dZ W^T):
+
+    ========================  =====  =====  =====  =====  =====
+    product m x k x n         1      2      4      8      16
+    ========================  =====  =====  =====  =====  =====
+    64 x 256 x 256, forward   118    c180   c153   c174
+    64 x 1024 x 1024, fwd     109    c206   c200   c191   c169
+    1024 x 64 x 1024, dW      117    r237   r230   r223   r200
+    64 x 1024 x 1024, dX      89     c178   c168   c166   c148
+    512 x 256 x 256, fwd      134    r262   r239   r217   r176
+    512 x 1024 x 1024, fwd    157    c323   c286   c256   c235
+    1024 x 512 x 1024, dW     152    r309   r292   r266   r243
+    512 x 768 x 3072, fwd     147    c305   c307   c295   c282
+    ========================  =====  =====  =====  =====  =====
+
+Cutting in two pays from ~2**22 multiply-adds (64 x 256 x 256: 118 -> 180); each further halving costs
+0-15% on 2 cores and is worth it only on more cores, so it waits until every tile has ``SPLIT_WORK``
+(~0.4 ms of one core: 2**25 multiply-adds), where the repacking stays within a few per cent.  The rule
+before (every halving from 2**21) cut 64 x 1024 x 1024 into 16 tiles and 512 x 256 x 256 into 8: the
+training steps' products of the bench grid, per step, went from 55% to 67% of the ceiling at 64 x 1024 and
+from 69% to 85% at 512 x 256 (the same per-product measurements, summed).  The price on a machine with
+more cores: a product under 2**27 multiply-adds uses at most 2 of them, under 2**28 at most 4.
 
 Who runs the tiles (measured on the 2-core AMD EPYC VM, float32, 2 threads, median us): the thread team,
 one launch of ``_run_team`` per product, against the Python thread pool used before (a ``submit`` per tile,
@@ -66,6 +105,7 @@ from .threads import BLAS_THREADS
 MIN_EXTENT = 64
 SHARED_CACHE = 1 << 18
 MIN_WORK = 1 << 21
+SPLIT_WORK = 1 << 25
 MAX_TILES = 64
 
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
@@ -167,7 +207,7 @@ def tiles(m, n, k):
     work = m * n * k
     count = 1
     while (count < MAX_TILES and side // (2 * count) >= extent
-           and work // (2 * count) >= MIN_WORK):
+           and work // (2 * count) >= (MIN_WORK if count == 1 else SPLIT_WORK)):
         count *= 2
     bounds = np.empty(count + 1, np.int64)
     for t in range(count + 1):

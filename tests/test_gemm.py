@@ -22,7 +22,7 @@ def _operands(m, k, n, dtype, seed=0):
 
 
 def test_the_tiling_depends_on_the_shape_and_respects_the_minimum_tile():
-    for m, n, k in [(64, 64, 64), (64, 256, 256), (512, 1024, 1024), (4096, 4096, 4096), (100000, 64, 64)]:
+    for m, n, k in [(64, 64, 64), (64, 256, 256), (512, 1024, 1024), (4096, 4096, 4096), (1 << 20, 64, 64)]:
         axis, bounds = gemm.tiles(m, n, k)
         count = bounds.size - 1
         side = (m, n)[axis]
@@ -32,9 +32,13 @@ def test_the_tiling_depends_on_the_shape_and_respects_the_minimum_tile():
             shared = k * (n if axis == 0 else m)
             extent = gemm.MIN_EXTENT * (1 if shared <= gemm.SHARED_CACHE else 4)
             assert side // count >= extent and m * n * k // count >= gemm.MIN_WORK
+        if count > 2:
+            assert m * n * k // count >= gemm.SPLIT_WORK
     assert gemm.tiles(64, 64, 64)[1].size == 2                       # small: one tile
+    assert gemm.tiles(64, 256, 256)[1].size - 1 == 2                 # cut in two from 2 x MIN_WORK
+    assert gemm.tiles(512, 256, 256)[1].size - 1 == 2                # more than two only from 4 x SPLIT_WORK
     assert gemm.tiles(4096, 4096, 4096)[1].size - 1 == 16              # large: many tiles, not two halves
-    assert gemm.tiles(100000, 64, 64)[1].size - 1 == gemm.MAX_TILES     # the cap
+    assert gemm.tiles(1 << 20, 64, 64)[1].size - 1 == gemm.MAX_TILES    # the cap
     assert gemm.tiles(64, 1024, 1024)[0] == 1                        # wide outputs split by columns
 
 
@@ -120,4 +124,4 @@ def test_eight_threads_give_the_bits_of_one(tmp_path):
         with np.load(path) as f:
             results.append([f[k] for k in sorted(f.files)])
     assert all(np.array_equal(x, y) for x, y in zip(*results))
-    assert gemm.tiles(512, 512, 256)[1].size - 1 >= 2  # those products really were split
+    assert gemm.tiles(512, 512, 256)[1].size - 1 >= 2 and gemm.tiles(64, 2048, 1024)[1].size - 1 == 4  # split
