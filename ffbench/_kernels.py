@@ -71,7 +71,7 @@ def _source_digest() -> str:
 SOURCE_DIGEST = _source_digest()
 
 #: How long an idle OpenMP worker spins before it sleeps (libgomp's ``GOMP_SPINCOUNT``; see above).
-SPIN_COUNT = 3000
+SPIN_COUNT = 10000
 if "OMP_WAIT_POLICY" not in os.environ:
     os.environ.setdefault("GOMP_SPINCOUNT", str(SPIN_COUNT))  # also read by libgomp only at its start
 

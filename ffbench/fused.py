@@ -35,7 +35,7 @@ from numba import njit
 from ._kernels import PARALLEL_MIN, specialise, team_size
 from .gemm import job_buffer, matmul_serial, tiles
 from .activations import activation
-from .linear import column_sums_kernel
+from .linear import column_sums
 from .losses import _bce_rows, _mse_rows, _ordered_sum, _softmax_ce_rows
 from .optim import SGD, Adam, _adam_kernel, _sgd_kernel
 
@@ -159,7 +159,7 @@ def _kernel(act, loss: str, opt: str):
             _steps_template, f"steps_{act.name}_{loss}_{opt}", parallel=False,
             _FWD=act.kernels.bias_forward.serial, _DF=act.kernels.gradient.serial,
             _FWD_LAST=activation("identity").kernels.bias_forward.serial, _LOSS=_LOSS_ROWS[loss].serial,
-            _COLUMN_SUMS=column_sums_kernel.serial,
+            _COLUMN_SUMS=column_sums,
             _OPT=_adam_apply if opt == "adam" else _sgd_apply)
     return _COMPILED[key]
 

@@ -11,7 +11,6 @@ import pytest
 
 from ffbench import activation, optim
 from ffbench._kernels import PARALLEL_MIN, SPIN_COUNT
-from ffbench.linear import column_sums_kernel
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 
@@ -27,7 +26,6 @@ def test_each_kernel_family_has_its_measured_threshold():
         assert {k.min_size for k in activation(name).kernels} == {1 << 15}
     for name in ("tanh", "gelu", "silu"):
         assert {k.min_size for k in activation(name).kernels} == {1 << 13}
-    assert column_sums_kernel.min_size == 1 << 16
     assert PARALLEL_MIN == 1 << 15
 
 

@@ -11,7 +11,7 @@ The same work is timed in ffbench, a hand-written NumPy implementation, PyTorch 
   measures itself (NumPy's sgemm/dgemm at n = 2048 on the run's thread count); geomean and worst ratio
   against each peer.
 - **activations**: each activation's forward and backward on 4M elements, in GB/s under the traffic model
-  of ``grid.arrays_moved``, against a copy bandwidth measured at the same size.
+  of ``grid.arrays_moved``, against the peers' (no copy-bandwidth roof: ``timing`` says why).
 
 Methodology (``timing``, ``orchestrate``): each peer runs in its **own process** (``worker``: NumPy,
 PyTorch and JAX never import ffbench or Numba) on the same thread count (``--threads``, default every

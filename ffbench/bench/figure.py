@@ -4,7 +4,7 @@
 (a) The training step: per peer and dtype, every configuration's speed-up of ffbench (peer time / ffbench time) as
 a point, and their geometric mean as a bar across them with its value; a log axis, where 2x faster and 2x slower
 are the same distance from 1.  (b, c) The activations in float32 and float64: GB/s of every peer's kernel as a dot
-per row (a peer without that kernel has no dot, never a bar too short to see), against the copy bandwidth.
+per row (a peer without that kernel has no dot, never a bar too short to see).
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import numpy as np
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
 from ffbench.style import (DEFAULT_FORMATS, INK, TIMES, figure, label, panel_letters, paper_style,
-                           save_figure, series, theory_hline, theory_vline)
+                           save_figure, series, theory_hline)
 
 DTYPES = ("float32", "float64")
 
@@ -49,14 +49,12 @@ def _speedups(ax, result):
 
 
 def _activations(ax, result, dt, rows):
-    """GB/s of each peer's kernel per (activation, direction) of ``dt``, as dots; the copy bandwidth a line."""
+    """GB/s of each peer's kernel per (activation, direction) of ``dt``, as dots."""
     for peer in result["peers_run"]:
         pts = [(r[peer]["gbps"], i) for i, r in enumerate(rows) if r.get(peer, {}).get("gbps")]
         if pts:
             x, y = zip(*pts)
             ax.plot(x, y, linestyle="none", markersize=3.2, **series(peer))
-    if result["ceilings"]:
-        theory_vline(ax, result["ceilings"]["copy_gbps"][dt], label="copy bandwidth")
     ax.set_xlim(left=0)
     ax.set_xlabel(f"GB/s ({dt})")
     ax.set_title(f"activations, {dt}")

@@ -68,7 +68,7 @@ def arrays_moved(activation, direction) -> int:
 
     Forward reads z and writes f(z): 2.  Backward reads z and the incoming gradient g and writes
     g f'(z): 3, except for the identity, whose f' = 1 never reads z, so its backward is a copy of g: 2
-    (counting 3 there reported 117% of the copy bandwidth)."""
+    (counting 3 there would overstate its GB/s by half)."""
     if direction == "forward" or activation == "identity":
         return 2
     return 3

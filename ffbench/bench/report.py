@@ -24,8 +24,6 @@ def _header_lines(result) -> list[str]:
     if c:
         lines.append(f"GEMM ceiling (NumPy, n={c['gemm_n']}): " + ", ".join(
             f"{k.split('/')[0]} {k.split('/')[1]} thr {v:.0f} GFLOP/s" for k, v in c["gemm"].items()))
-        lines.append(f"copy bandwidth ({c['act_elements']} elements, {c['copy_threads']} threads): "
-                     + ", ".join(f"{k} {v:.1f} GB/s" for k, v in c["copy_gbps"].items()))
     lines.append(f"threads: {json.dumps(result['thread_counts'])}")
     load = result.get("load_average") or {}
     if load.get("start"):
@@ -75,12 +73,11 @@ def _activation_lines(result) -> list[str]:
     peers = result["peers_run"]
     n = result["methodology"]["act_elements"]
     lines = [f"Activations on {n} elements, GB/s (forward moves 2 arrays, backward 3; the identity's backward 2: "
-             "f' = 1 never reads z); %copy = ffbench / copy bandwidth",
-             f"{'dtype':7} {'activation':11} {'dir':8} " + "".join(f"{p:>9} " for p in peers) + f"{'%copy':>6}"]
+             "f' = 1 never reads z)",
+             f"{'dtype':7} {'activation':11} {'dir':8} " + "".join(f"{p:>9} " for p in peers)]
     for r in result["activations"]:
         vals = "".join((f"{r[p]['gbps']:9.1f} " if r.get(p, {}).get("gbps") else f"{'-':>9} ") for p in peers)
-        lines.append(f"{r['dtype']:7} {r['activation']:11} {r['direction']:8} {vals}"
-                     + _pct(r.get("copy_fraction", {}).get("ffbench")))
+        lines.append(f"{r['dtype']:7} {r['activation']:11} {r['direction']:8} {vals}".rstrip())
     return lines
 
 

@@ -5,7 +5,7 @@ ffbench time (above 1: ffbench is faster), ``gflops[peer]`` (GEMM FLOPs of the s
 ``ceiling_fraction[peer]`` (of the GEMM ceiling on the run's thread count, measured in the same run), and
 ``first_loss_spread`` (relative spread of the peers' first-step losses: the same-work check).  Summary per
 dtype and peer: geometric mean, worst (lowest) and best ratio.  Activation rows: GB/s per peer under the
-traffic model of ``grid.arrays_moved`` and the fraction of the copy bandwidth.
+traffic model of ``grid.arrays_moved``.
 """
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def best_ceilings(measurements) -> dict:
     if not measurements:
         return {}
     best = {key: {k: max(m[key][k] for m in measurements) for k in measurements[0][key]}
-            for key in ("gemm", "gemm_best", "copy_gbps", "copy_gbps_best")}
+            for key in ("gemm", "gemm_best")}
     return {**{k: v for k, v in measurements[0].items() if k != "kind"}, **best}
 
 
@@ -87,15 +87,11 @@ def ratio_summary(steps, peers) -> dict:
 def build(records_by_peer, ceilings, peers, threads, stat="median_s") -> dict:
     """``{"ceilings", "steps", "activations", "summary"}`` from the records (statistic ``stat``)."""
     if ceilings and stat == "min_s":  # best-of ceilings to go with best-of times
-        ceilings = {**ceilings, "gemm": ceilings["gemm_best"], "copy_gbps": ceilings["copy_gbps_best"]}
+        ceilings = {**ceilings, "gemm": ceilings["gemm_best"]}
     order = {grid.key(c): i for i, c in enumerate(grid.configs())}
     steps = sorted(_step_rows(records_by_peer).values(), key=lambda r: (order.get(grid.key(r), len(order)), grid.key(r)))
     for row in steps:
         _finish_step_row(row, peers, stat, ceilings.get("gemm", {}).get(f"{row['dtype']}/{threads}"))
     acts = sorted(_act_rows(records_by_peer, stat).values(), key=lambda r: (r["dtype"], r["activation"], r["direction"] != "forward"))
-    for row in acts:
-        if ceilings:
-            bw = ceilings["copy_gbps"][row["dtype"]]
-            row["copy_fraction"] = {p: row[p]["gbps"] / bw for p in peers if row.get(p, {}).get("gbps")}
     return {"ceilings": ceilings, "steps": steps, "activations": acts,
             "summary": ratio_summary(steps, [p for p in peers if p != "ffbench"])}

@@ -61,7 +61,7 @@ def main(argv) -> int:
             out.flush()
         emit(kind="threads", peer=peer, threads=peers.SET_THREADS[peer](spec["threads"]))
         if spec.get("ceilings"):
-            emit(kind="ceilings", **timing.ceilings(spec["threads"], peers.SEED, spec["gemm_n"], spec["act_elements"]))
+            emit(kind="ceilings", **timing.ceilings(spec["threads"], peers.SEED, spec["gemm_n"]))
         _steps(peer, spec, emit)
         _activations(peer, spec, emit)
     return 0
