@@ -22,22 +22,23 @@ float32 elements, the same bits).
 
 How the team waits: importing ffbench sets ``GOMP_SPINCOUNT`` to ``SPIN_COUNT`` unless
 ``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT`` is already set (it must be set before Numba starts its OpenMP
-runtime): an idle worker spins that long (~60 us here) for the next launch, then sleeps.  A training step
-launches the team every few tens of microseconds, so the workers are awake at each launch; a bounded spin
-keeps the cost on a busy machine bounded too.  Measured, float32 SGD steps on 2 threads (ms per step;
-"busy": another process spinning on one of the 2 cores):
+runtime): an idle worker spins that long for the next launch, then sleeps.  A training step launches the team
+every few tens of microseconds, but a single-tile product runs on the calling thread alone in between (512 x 64 x
+64: ~40 us), long enough for a 3000 spin to run out, so the next kernel paid a wake-up.  Measured, float32 SGD
+steps on 2 threads (ms per step, the 2-core Sapphire Rapids VM; "busy": another process spinning on one of the 2
+cores; the earlier AMD EPYC measurement chose 3000):
 
-    ===================  =======  =====  =====  ======  ===============
-    GOMP_SPINCOUNT       passive  1000   3000   10000   (passive busy,
-                                                          3000 busy)
-    ===================  =======  =====  =====  ======  ===============
-    512 x 64 x 8 tanh    3.26     1.55   1.50   1.34    2.06, 6.29
-    64 x 256 x 8 relu    3.32     2.21   1.89   1.84    2.98, 5.44
-    512 x 256 x 2 relu   2.95     2.50   2.56   2.43    4.55, 6.07
-    ===================  =======  =====  =====  ======  ===============
+    ===================  =====  =====  =====  ===============================
+    GOMP_SPINCOUNT       3000   10000  30000  busy: 3000, 10000, 30000, passive
+    ===================  =====  =====  =====  ===============================
+    512 x 64 x 8 tanh    1.68   1.37   1.39   3.49, 2.98, 8.12, 1.72
+    64 x 256 x 8 relu    2.02   1.91   1.86   4.81, 5.93, 3.81, 2.61
+    512 x 256 x 2 relu   1.87   2.00   1.94   4.05, 4.83, 8.61, 3.21
+    ===================  =====  =====  =====  ===============================
 
-On a machine shared with other work, run ffbench on one thread (``--threads 1``, the default of study
-workers) or set ``OMP_WAIT_POLICY=PASSIVE`` (workers sleep at once: no spinning at all).
+10000 takes most of the idle gain; 30000 doubles some busy steps.  On a machine shared with other work, run ffbench
+on one thread (``--threads 1``, the default of study workers) or set ``OMP_WAIT_POLICY=PASSIVE`` (workers sleep at
+once: no spinning at all; the fastest busy column above).
 """
 from __future__ import annotations
 
