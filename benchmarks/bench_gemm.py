@@ -3,9 +3,9 @@
 input gradient dZ W^T on a transposed view) and the 512-row batch of a 256-wide one, float32.
 
 ``time_product`` tracks each product across commits; ``track_percent_of_ceiling`` its speed as a percentage of the
-GEMM ceiling that ``python -m ffbench.bench`` uses (NumPy's 2048^3 sgemm on the same thread count), measured in
-the same process, so a change of the tiling rule or of the BLAS shows as a change of that percentage whatever the
-machine's absolute speed."""
+GEMM ceiling of ``python -m ffbench.bench`` (NumPy's 2048^3 sgemm on the same thread count), measured in the same
+process, so a change of the tiling rule or of the BLAS shows as a change of that percentage whatever the machine's
+absolute speed.  Both rates are best-of samples (the bench's table uses medians: compare like with like)."""
 import time
 
 import numpy as np
@@ -27,6 +27,7 @@ def _operands(m, k, n, layout):
 
 
 def _best_seconds(fn, repeat=7, seconds=0.05):
+    # Not ffbench.bench.timing: asv takes ffbench from the commit it times, and older commits lack that module.
     fn()
     t0 = time.perf_counter()
     fn()

@@ -9,12 +9,12 @@ Why the backward pass computes f'(z) from the saved pre-activation z and not fro
 PyTorch and JAX do for tanh (1 - y^2) and sigmoid (y (1 - y)): y holds f(z) only to an absolute ulp of 1, so any
 function of y loses the relative accuracy of a small derivative, exactly where saturation makes it small. Measured
 in float32 on a grid of z against float64 (``ffbench.activation(name)``'s forward, then the formula in float32):
-tanh' from y is off by 1.2e-5 (relative) at 1 <= |z| < 3, 3.6e-4 at 3-5, 1.8e-2 at 5-7, up to 170% at 7-9 and
-exactly 0 beyond |z| = 9 (where tanh' ~ 6e-8 is a normal float32); sigmoid' from y by 9.5e-3 at 9-12. From z both
-stay within 4 ulps everywhere (``float32_ulps``). The saving would be small: from y the float32 gradient kernel
-costs 0.12 ns per element on one core against 0.54 (tanh) and 0.52 (sigmoid) from z, 2-4% of the 512 x 256 x 8 tanh
-training step of the bench. relu' already reads only the sign of the saved z (0.13 ns per element, the same as the
-sign of y). Saving f'(z) during the forward pass instead (the same bits) pays only where f and f' share a
+tanh' from y is off by 1.2e-5 (relative) at 1 <= |z| < 3, 3.6e-4 at 3-5, 1.8e-2 at 5-7, up to 170% at 7-9 and is
+exactly 0 beyond |z| = 9, a 100% error (tanh' ~ 6e-8 there is a normal float32); sigmoid' from y by 9.5e-3 at 9-12.
+From z both stay within 4 ulps everywhere (``float32_ulps``). The saving would be small: from y the float32 gradient
+kernel costs 0.12 ns per element on one core against 0.54 (tanh) and 0.52 (sigmoid) from z, 2-4% of the 512 x 256 x
+8 tanh training step of the bench. relu' already reads only the sign of the saved z (0.13 ns per element, the same
+as the sign of y). Saving f'(z) during the forward pass instead (the same bits) pays only where f and f' share a
 transcendental (sigmoid, SiLU, GELU: ~0.4 ns per element, ~2% of such a step) and costs an array per layer.
 """
 from __future__ import annotations

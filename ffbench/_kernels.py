@@ -36,7 +36,8 @@ cores; the earlier AMD EPYC measurement chose 3000):
     512 x 256 x 2 relu   1.87   2.00   1.94   4.05, 4.83, 8.61, 3.21
     ===================  =====  =====  =====  ===============================
 
-10000 takes most of the idle gain; 30000 doubles some busy steps.  On a machine shared with other work, run ffbench
+10000 takes most of the idle gain on the deep narrow steps, at some cost elsewhere (512 x 256 x 2 idle, 64 x 256 x 8
+busy); 30000 doubles some busy steps.  On a machine shared with other work, run ffbench
 on one thread (``--threads 1``, the default of study workers) or set ``OMP_WAIT_POLICY=PASSIVE`` (workers sleep at
 once: no spinning at all; the fastest busy column above).
 """

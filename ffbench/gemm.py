@@ -7,15 +7,15 @@ over Numba's thread team (a ``prange`` over the tiles, ``numba.get_num_threads()
 computes its block of ``out`` completely, with the same call whichever thread runs it, so 1, 2 or 64
 threads give the same bits (``tests/test_gemm.py`` runs 8 threads against 1).
 
-The tiling rule (``tiles``): split the longer side of ``out`` (its rows, or its columns when it has
-more columns) into ``T`` equal tiles, ``T`` a power of two (at most ``MAX_TILES``): into two as soon as
-each half keeps ``MIN_WORK`` = 2**21 multiply-adds, and further only while every tile keeps
-``SPLIT_WORK`` = 2**25; every tile at least ``MIN_EXTENT`` rows/columns long, or ``4 * MIN_EXTENT`` when
-the operand every tile shares (``b`` for row tiles, ``a`` for column tiles) exceeds ``SHARED_CACHE``
-elements.  A power of two divides evenly among 2, 4, 8... threads; the rule reads the shape only, so
-the bits never depend on the thread count, and changing it means recomputing every record (OpenBLAS's
-kernels for a block depend on its size: on the pinned code path a float32 product cut in two gives
-other bits at the columns near the cut).
+The tiling rule (``tiles``): split the longer side of ``out`` (its rows, or its columns when it has more
+columns) into ``T`` near-equal tiles, ``T`` a power of two (at most ``MAX_TILES``): into two as soon as the
+average half (``m * n * k // 2``) keeps ``MIN_WORK`` = 2**21 multiply-adds, and further only while the average
+tile keeps ``SPLIT_WORK`` = 2**25; every tile at least ``MIN_EXTENT`` rows/columns long, or ``4 * MIN_EXTENT``
+when the operand every tile shares (``b`` for row tiles, ``a`` for column tiles) exceeds ``SHARED_CACHE``
+elements. A power of two divides evenly among 2, 4, 8... threads; the rule reads the shape only, so the bits
+never depend on the thread count, and changing it means recomputing every record (OpenBLAS's kernels for a
+block depend on its size: on the pinned code path a float32 product cut in two gives other bits at the columns
+near the cut).
 
 Why these numbers (float32, OpenBLAS 0.3.31, measured on the 2-core Intel Xeon (Sapphire Rapids) VM,
 native code path).  A tile is one single-threaded call; its speed depends on its shape, and every tile
@@ -53,7 +53,9 @@ dX = dZ W^T):
     512 x 768 x 3072, fwd     147    c305   c307   c295   c282
     ========================  =====  =====  =====  =====  =====
 
-Cutting in two pays from ~2**22 multiply-adds (64 x 256 x 256: 118 -> 180); each further halving costs
+Cutting in two pays from 2**21 multiply-adds up (64 x 256 x 256: 118 -> 180; 512 x 64 x 64, 2**21 itself: 37 ->
+25 us, but ``MIN_WORK`` stays where it was, since moving it would change the bits of the records' products of
+2**21-2**22 multiply-adds for ~7% of a 512 x 64 x 8 step); each further halving costs
 0-15% on 2 cores and is worth it only on more cores, so it waits until every tile has ``SPLIT_WORK``
 (~0.4 ms of one core: 2**25 multiply-adds), where the repacking stays within a few per cent.  The rule
 before (every halving from 2**21) cut 64 x 1024 x 1024 into 16 tiles and 512 x 256 x 256 into 8: the
@@ -66,7 +68,7 @@ one launch of ``_run_team`` per product, against the Python thread pool used bef
 each worker taking the GIL to enter the compiled call):
 
     =================  =====  ==========  ======  =====================
-    product m x k x n  tiles  1 thread    pool    team (prange)
+    product m x k x n  tiles  1 thread    pool    team (prange)     (tiles: the rule before SPLIT_WORK)
     =================  =====  ==========  ======  =====================
     64 x 256 x 256     2      90          99      49   (172 GFLOP/s)
     512 x 256 x 256    8      694         411     345
@@ -200,7 +202,9 @@ def _call(job):
 @njit(cache=True, nogil=True)
 def tiles(m, n, k):
     """(axis, bounds) of the tiling of an (m, n) output with inner size k: axis 0 splits rows, 1
-    columns; tile t covers ``bounds[t]:bounds[t + 1]`` along that axis.  Depends on the shape only."""
+    columns; tile t covers ``bounds[t]:bounds[t + 1]`` along that axis.  Depends on the shape only: the rule
+    of the module docstring (halve while the average tile keeps ``MIN_WORK``, then ``SPLIT_WORK``, and the
+    shortest tile its minimum extent)."""
     side = m if m >= n else n
     shared = k * (n if m >= n else m)
     extent = MIN_EXTENT if shared <= SHARED_CACHE else 4 * MIN_EXTENT

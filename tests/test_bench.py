@@ -163,6 +163,8 @@ def test_asv_classes_run(asv_benchmarks, module, cls, monkeypatch):
     bench_module = importlib.import_module(f"benchmarks.{module}")
     if cls == "VanishingProbe":
         monkeypatch.setattr(bench_module, "PROBE_DEPTH", 2)  # a smoke test: 2 of the probe's layers
+    if cls == "GemmTiles":
+        monkeypatch.setattr(bench_module, "CEILING_N", 256)  # a smoke test: a small ceiling product
     bench_cls = getattr(bench_module, cls)
     args = _smallest(bench_cls)
     obj = bench_cls()

@@ -74,7 +74,7 @@ def _activation_lines(result) -> list[str]:
     n = result["methodology"]["act_elements"]
     lines = [f"Activations on {n} elements, GB/s (forward moves 2 arrays, backward 3; the identity's backward 2: "
              "f' = 1 never reads z)",
-             f"{'dtype':7} {'activation':11} {'dir':8} " + "".join(f"{p:>9} " for p in peers)]
+             (f"{'dtype':7} {'activation':11} {'dir':8} " + "".join(f"{p:>9} " for p in peers)).rstrip()]
     for r in result["activations"]:
         vals = "".join((f"{r[p]['gbps']:9.1f} " if r.get(p, {}).get("gbps") else f"{'-':>9} ") for p in peers)
         lines.append(f"{r['dtype']:7} {r['activation']:11} {r['direction']:8} {vals}".rstrip())

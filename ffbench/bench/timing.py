@@ -7,15 +7,16 @@ call over ``BIG_S``, at most ``MAX_SAMPLES``).  ``ceilings``: the GEMM rate (Num
 ``GEMM_N`` on 1 thread and on ``threads``), the roof that the training steps are measured against.
 
 No copy-bandwidth roof for the activation kernels: the one measured before (``threads`` chunks of
-``np.copyto`` at once) was no ceiling.  It ran 48-102 GB/s from run to run and the activation kernels beat it
-by up to 2.2x (relu forward 114% on the AVX-512 VM): glibc's memcpy switches to non-temporal stores for
-arrays this large, which stream to memory, while the kernels' ordinary stores stay partly in the L2 and L3
-caches.  The kernels are compared with their peers, side by side, instead.
+``np.copyto`` at once) was no ceiling. It ran 48-102 GB/s from run to run and the activation kernels beat it
+(relu forward by 14% on the AVX-512 VM, the relu kernels by up to 2.2x on the AMD EPYC VM): glibc's memcpy
+switches to non-temporal stores for arrays this large, which stream to memory, while the kernels' ordinary
+stores stay partly in the L2 and L3 caches. The kernels are compared with their peers, side by side, instead.
 """
 from __future__ import annotations
 
 import statistics
 import time
+
 import numpy as np
 
 SAMPLE_S, BUDGET_S, MIN_SAMPLES, MAX_SAMPLES = 0.02, 0.3, 3, 15
